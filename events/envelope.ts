@@ -1,0 +1,31 @@
+import { z } from "zod";
+import { type PaymentEventType, paymentEventTypes } from "./payment-events";
+
+/** Payment ids: `pay_` + a ULID, or a caller's id of 1–64 of `[A-Za-z0-9_-]` (SPEC §3). */
+export const PaymentId = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]{1,64}$/, "1–64 characters of A-Z, a-z, 0-9, _ and -");
+
+export const EventMetadata = z.strictObject({
+  correlationId: z.string().min(1),
+  causationId: z.string().min(1),
+  source: z.string().min(1),
+  replay: z.boolean().optional(),
+});
+export type EventMetadata = z.infer<typeof EventMetadata>;
+
+/**
+ * The envelope every event travels in: EventBridge `detail` and the Kafka message value (SPEC §5).
+ * `data` is checked against the event's own schema by `parseEnvelope` in core, after upcasting.
+ */
+export const EventEnvelope = z.strictObject({
+  id: z.string().min(1),
+  type: z.enum(paymentEventTypes as [PaymentEventType, ...PaymentEventType[]]),
+  schemaVersion: z.number().int().min(1),
+  paymentId: PaymentId,
+  version: z.number().int().min(1),
+  occurredAt: z.iso.datetime({ offset: true }),
+  data: z.record(z.string(), z.unknown()),
+  metadata: EventMetadata,
+});
+export type EventEnvelope = z.infer<typeof EventEnvelope>;

@@ -1,0 +1,133 @@
+import { z } from "zod";
+
+/**
+ * The public contract of the payment events (SPEC §2, §5): the `type` is the EventBridge
+ * `detail-type` and the Kafka header `type`. Amounts are integers in the currency's minor unit.
+ * A changed shape gets a new schemaVersion; old versions stay here so they can be read and upcast.
+ */
+
+const minorUnits = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+const positiveMinorUnits = minorUnits.min(1);
+const currency = z.string().regex(/^[a-z]{3}$/, "an ISO 4217 code in lower case, such as usd");
+
+export const BillingAddress = z.strictObject({
+  street: z.string(),
+  city: z.string(),
+  state: z.string(),
+  zip: z.string(),
+});
+export type BillingAddress = z.infer<typeof BillingAddress>;
+
+export const PaymentMethod = z.strictObject({
+  /** What kind of instrument: `card`, `bank_transfer`, `wallet`, or the provider's own word. */
+  type: z.string().min(1).max(64),
+  /** A gateway token such as a Stripe PaymentMethod id; never a card number. */
+  token: z.string().min(1).max(255).optional(),
+});
+export type PaymentMethod = z.infer<typeof PaymentMethod>;
+
+export const Provider = z.enum(["stripe", "zalopay", "payos"]);
+export type Provider = z.infer<typeof Provider>;
+export const CaptureMethod = z.enum(["automatic", "manual"]);
+export type CaptureMethod = z.infer<typeof CaptureMethod>;
+export const CommandSource = z.enum(["queue", "api", "webhook"]);
+export type CommandSource = z.infer<typeof CommandSource>;
+export const FraudDecision = z.enum(["approve", "review", "reject"]);
+export type FraudDecision = z.infer<typeof FraudDecision>;
+
+export const PaymentInitiatedData = z.strictObject({
+  orderId: z.string().min(1).max(255),
+  customerId: z.string().min(1).max(255).optional(),
+  amount: minorUnits,
+  currency,
+  paymentMethod: PaymentMethod,
+  captureMethod: CaptureMethod,
+  source: CommandSource,
+  provider: Provider,
+  providerReference: z.string().min(1).max(255).optional(),
+  billingAddress: BillingAddress.optional(),
+  metadata: z.record(z.string(), z.string()).optional(),
+});
+
+export const PaymentScreenedData = z.strictObject({
+  score: z.number().int().min(0).max(100),
+  decision: FraudDecision,
+  reasons: z.array(z.string()),
+});
+
+/** Recorded before the gateway is asked to confirm, so a retry continues this intent (SPEC §2). */
+export const PaymentIntentCreatedData = z.strictObject({
+  gateway: Provider,
+  gatewayPaymentId: z.string().min(1),
+});
+
+export const PaymentAuthorizedData = z.strictObject({
+  gateway: Provider,
+  gatewayPaymentId: z.string().min(1),
+  amountAuthorized: positiveMinorUnits,
+  authorizationCode: z.string().optional(),
+});
+
+export const PaymentCapturedData = z.strictObject({
+  amount: positiveMinorUnits,
+  totalCaptured: positiveMinorUnits,
+  gatewayPaymentId: z.string().min(1).optional(),
+});
+
+export const PaymentRefundedData = z.strictObject({
+  refundId: z.string().min(1),
+  amount: positiveMinorUnits,
+  totalRefunded: positiveMinorUnits,
+  reason: z.string().max(500).optional(),
+});
+
+export const PaymentCanceledData = z.strictObject({
+  reason: z.string().max(500),
+});
+
+/** Version 1 had no `retryable`; it is read as not retryable (see the upcaster in core). */
+export const PaymentFailedDataV1 = z.strictObject({
+  code: z.string().min(1),
+  message: z.string(),
+});
+
+export const PaymentFailedData = z.strictObject({
+  code: z.string().min(1),
+  message: z.string(),
+  retryable: z.boolean(),
+});
+
+export const PaymentRejectedData = z.strictObject({
+  score: z.number().int().min(0).max(100),
+  reasons: z.array(z.string()),
+});
+
+/** The current schema of every event type, with its schemaVersion. */
+export const paymentEventSchemas = {
+  PaymentInitiated: { schemaVersion: 1, data: PaymentInitiatedData },
+  PaymentScreened: { schemaVersion: 1, data: PaymentScreenedData },
+  PaymentIntentCreated: { schemaVersion: 1, data: PaymentIntentCreatedData },
+  PaymentAuthorized: { schemaVersion: 1, data: PaymentAuthorizedData },
+  PaymentCaptured: { schemaVersion: 1, data: PaymentCapturedData },
+  PaymentRefunded: { schemaVersion: 1, data: PaymentRefundedData },
+  PaymentCanceled: { schemaVersion: 1, data: PaymentCanceledData },
+  PaymentFailed: { schemaVersion: 2, data: PaymentFailedData },
+  PaymentRejected: { schemaVersion: 1, data: PaymentRejectedData },
+} as const;
+
+/** Schemas of versions that are no longer written but must stay readable. */
+export const legacyPaymentEventSchemas = {
+  PaymentFailed: { 1: PaymentFailedDataV1 },
+} as const;
+
+export type PaymentEventType = keyof typeof paymentEventSchemas;
+export const paymentEventTypes = Object.keys(paymentEventSchemas) as PaymentEventType[];
+
+type DataOf<T extends PaymentEventType> = z.infer<(typeof paymentEventSchemas)[T]["data"]>;
+
+/** A domain event as the decider sees it: a readonly discriminated union on `type`. */
+export type PaymentEvent = {
+  readonly [T in PaymentEventType]: { readonly type: T; readonly data: Readonly<DataOf<T>> };
+}[PaymentEventType];
+
+export type PaymentEventOf<T extends PaymentEventType> = Extract<PaymentEvent, { type: T }>;

@@ -1,0 +1,36 @@
+import type { EventMetadata, PaymentEvent } from "@payments/events";
+import type { RecordedEvent } from "./event-envelope";
+
+/** A value only one payment may hold: written with the events, all or nothing (SPEC §3). */
+export interface UniqueClaim {
+  readonly kind: "orderId" | "providerReference" | "webhookEvent";
+  readonly value: string;
+}
+
+export interface AppendInput {
+  readonly paymentId: string;
+  /** The version the stream has now; the first new event gets expectedVersion + 1. */
+  readonly expectedVersion: number;
+  readonly events: readonly PaymentEvent[];
+  readonly metadata: EventMetadata;
+  readonly unique?: readonly UniqueClaim[];
+  readonly now: Date;
+  readonly newId: () => string;
+}
+
+/**
+ * The port to the event store. Implementations: DynamoDB (ElectroDB) in adapters, and an in-memory
+ * one for fast tests; one contract suite runs against both.
+ */
+export interface EventStore {
+  /**
+   * Appends events with optimistic concurrency.
+   * @throws ConcurrencyError when the version is taken; UniquenessConflictError when a claim is;
+   *   EventTooLargeError when an envelope is over EventBridge's limit. Nothing is written then.
+   */
+  append(input: AppendInput): Promise<RecordedEvent[]>;
+  /** The stream in version order, every page of it; from `afterVersion` + 1 when given. */
+  load(paymentId: string, options?: { afterVersion?: number }): Promise<RecordedEvent[]>;
+  /** Which payment holds a unique value, if any. */
+  findOwner(claim: UniqueClaim): Promise<string | undefined>;
+}

@@ -1,0 +1,259 @@
+import type {
+  BillingAddress,
+  CaptureMethod,
+  CommandSource,
+  PaymentEvent,
+  PaymentMethod,
+  Provider,
+} from "@payments/events";
+import { LifecycleRuleError, PaymentNotFoundError } from "./errors";
+import { type CustomerActivity, type FraudThresholds, scoreFraud } from "./fraud";
+import {
+  evolvePayment,
+  initialPaymentState,
+  isPayment,
+  type Payment,
+  type PaymentState,
+} from "./payment-state";
+
+export type PaymentCommand =
+  | {
+      readonly type: "InitiatePayment";
+      readonly orderId: string;
+      readonly customerId?: string;
+      /** Minor units, already checked (see money.ts). */
+      readonly amount: number;
+      readonly currency: string;
+      readonly paymentMethod: PaymentMethod;
+      readonly captureMethod: CaptureMethod;
+      readonly source: CommandSource;
+      readonly provider: Provider;
+      readonly providerReference?: string;
+      readonly billingAddress?: BillingAddress;
+      readonly metadata?: Readonly<Record<string, string>>;
+    }
+  | {
+      readonly type: "ScreenPayment";
+      readonly activity: CustomerActivity;
+      readonly thresholds: FraudThresholds;
+    }
+  | { readonly type: "RecordPaymentIntent"; readonly gateway: Provider; readonly gatewayPaymentId: string }
+  | {
+      readonly type: "AuthorizePayment";
+      readonly gateway: Provider;
+      readonly gatewayPaymentId: string;
+      readonly amountAuthorized: number;
+      readonly authorizationCode?: string;
+      /** The gateway also collected the funds (automatic capture): the whole authorized amount. */
+      readonly captured: boolean;
+    }
+  | { readonly type: "CapturePayment"; readonly amount?: number }
+  | {
+      readonly type: "RefundPayment";
+      readonly refundId: string;
+      readonly amount?: number;
+      readonly reason?: string;
+    }
+  | { readonly type: "CancelPayment"; readonly reason: string }
+  | {
+      readonly type: "FailPayment";
+      readonly code: string;
+      readonly message: string;
+      readonly retryable: boolean;
+    };
+
+/** What decide may know besides the command and the state: which stream it is deciding for. */
+export interface DecideContext {
+  readonly paymentId: string;
+}
+
+const CLOSED = new Set(["failed", "canceled", "rejected"]);
+const CAPTURED = new Set(["captured", "partially_refunded", "refunded"]);
+
+function requirePayment(state: PaymentState, ctx: DecideContext): Payment {
+  if (!isPayment(state)) throw new PaymentNotFoundError(ctx.paymentId);
+  return state;
+}
+
+/**
+ * Decides which events a command produces, or refuses it with a {@link LifecycleRuleError}.
+ * Pure and synchronous. An empty list means the command is already done (idempotent repeat).
+ *
+ * @example
+ * decidePayment({ type: "CancelPayment", reason: "customer" }, authorized, { paymentId: "pay_1" })
+ * // [{ type: "PaymentCanceled", data: { reason: "customer" } }]
+ */
+export function decidePayment(
+  command: PaymentCommand,
+  state: PaymentState,
+  ctx: DecideContext,
+): PaymentEvent[] {
+  const refuse = (rule: ConstructorParameters<typeof LifecycleRuleError>[0], detail: string): never => {
+    throw new LifecycleRuleError(rule, ctx.paymentId, state.status, detail);
+  };
+
+  switch (command.type) {
+    case "InitiatePayment": {
+      if (isPayment(state)) refuse("payment_already_exists", "the payment was already initiated");
+      const { type: _type, ...data } = command;
+      return [{ type: "PaymentInitiated", data: stripUndefined(data) }];
+    }
+
+    case "ScreenPayment": {
+      const payment = requirePayment(state, ctx);
+      if (payment.status !== "initiated")
+        refuse("screening_requires_initiated", "only a new payment is screened");
+      if (payment.fraud) refuse("already_screened", "the payment was already screened");
+      const assessment = scoreFraud(
+        {
+          amount: payment.amount,
+          currency: payment.currency,
+          customerId: payment.customerId,
+          billingAddress: payment.billingAddress,
+          activity: command.activity,
+        },
+        command.thresholds,
+      );
+      const screened: PaymentEvent = { type: "PaymentScreened", data: assessment };
+      if (assessment.decision !== "reject") return [screened];
+      return [
+        screened,
+        { type: "PaymentRejected", data: { score: assessment.score, reasons: assessment.reasons } },
+      ];
+    }
+
+    case "RecordPaymentIntent": {
+      const payment = requirePayment(state, ctx);
+      if (payment.gatewayPaymentId === command.gatewayPaymentId) return [];
+      if (payment.status !== "initiated")
+        refuse("intent_requires_initiated", "a gateway intent starts a new payment");
+      if (payment.gatewayPaymentId) {
+        refuse("intent_already_recorded", `gateway payment ${payment.gatewayPaymentId} is already recorded`);
+      }
+      return [
+        {
+          type: "PaymentIntentCreated",
+          data: { gateway: command.gateway, gatewayPaymentId: command.gatewayPaymentId },
+        },
+      ];
+    }
+
+    case "AuthorizePayment": {
+      const payment = requirePayment(state, ctx);
+      if (payment.status !== "initiated") {
+        refuse("authorization_requires_initiated", "only a payment awaiting the gateway can be authorized");
+      }
+      if (command.amountAuthorized > payment.amount) {
+        refuse(
+          "authorization_exceeds_amount",
+          `authorized ${command.amountAuthorized} is more than the payment's ${payment.amount}`,
+        );
+      }
+      if (command.captured && (payment.fraud?.decision === "review" || payment.captureMethod === "manual")) {
+        refuse(
+          "review_requires_manual_capture",
+          "a payment held for review or pre-authorization is captured by hand",
+        );
+      }
+      const authorized: PaymentEvent = {
+        type: "PaymentAuthorized",
+        data: stripUndefined({
+          gateway: command.gateway,
+          gatewayPaymentId: command.gatewayPaymentId,
+          amountAuthorized: command.amountAuthorized,
+          authorizationCode: command.authorizationCode,
+        }),
+      };
+      if (!command.captured) return [authorized];
+      return [
+        authorized,
+        {
+          type: "PaymentCaptured",
+          data: {
+            amount: command.amountAuthorized,
+            totalCaptured: command.amountAuthorized,
+            gatewayPaymentId: command.gatewayPaymentId,
+          },
+        },
+      ];
+    }
+
+    case "CapturePayment": {
+      const payment = requirePayment(state, ctx);
+      if (payment.status !== "authorized")
+        refuse("capture_requires_authorized", "only an authorized hold is captured");
+      const amount = command.amount ?? payment.amountAuthorized;
+      if (amount > payment.amountAuthorized) {
+        refuse(
+          "capture_exceeds_authorized",
+          `capture of ${amount} is more than the ${payment.amountAuthorized} held`,
+        );
+      }
+      return [
+        {
+          type: "PaymentCaptured",
+          data: stripUndefined({ amount, totalCaptured: amount, gatewayPaymentId: payment.gatewayPaymentId }),
+        },
+      ];
+    }
+
+    case "RefundPayment": {
+      const payment = requirePayment(state, ctx);
+      if (payment.refundIds.includes(command.refundId)) return [];
+      if (!CAPTURED.has(payment.status))
+        refuse("refund_requires_capture", "only captured money can be refunded");
+      const refundable = payment.amountCaptured - payment.amountRefunded;
+      const amount = command.amount ?? refundable;
+      if (amount > refundable || amount === 0) {
+        refuse(
+          "refund_exceeds_captured",
+          `refund of ${amount} is more than the ${refundable} still refundable`,
+        );
+      }
+      return [
+        {
+          type: "PaymentRefunded",
+          data: stripUndefined({
+            refundId: command.refundId,
+            amount,
+            totalRefunded: payment.amountRefunded + amount,
+            reason: command.reason,
+          }),
+        },
+      ];
+    }
+
+    case "CancelPayment": {
+      const payment = requirePayment(state, ctx);
+      if (CAPTURED.has(payment.status))
+        refuse("cancel_after_capture", "a captured payment is refunded, not canceled");
+      if (CLOSED.has(payment.status)) refuse("payment_closed", "the payment has already ended");
+      return [{ type: "PaymentCanceled", data: { reason: command.reason } }];
+    }
+
+    case "FailPayment": {
+      const payment = requirePayment(state, ctx);
+      if (payment.status !== "initiated" && payment.status !== "authorized") {
+        refuse("failure_requires_pending", "only a payment still in flight can fail");
+      }
+      const { type: _type, ...data } = command;
+      return [{ type: "PaymentFailed", data }];
+    }
+
+    default: {
+      const unreachable: never = command;
+      return unreachable;
+    }
+  }
+}
+
+function stripUndefined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}
+
+/** The payment aggregate as a decider: decide, evolve and the initial state, in one value. */
+export const paymentDecider = {
+  decide: decidePayment,
+  evolve: evolvePayment,
+  initialState: initialPaymentState,
+} as const;

@@ -1,0 +1,123 @@
+import type {
+  BillingAddress,
+  CaptureMethod,
+  CommandSource,
+  FraudDecision,
+  PaymentEvent,
+  PaymentMethod,
+  Provider,
+} from "@payments/events";
+
+export type PaymentStatus =
+  | "initiated"
+  | "authorized"
+  | "captured"
+  | "partially_refunded"
+  | "refunded"
+  | "failed"
+  | "canceled"
+  | "rejected";
+
+export interface Payment {
+  readonly status: PaymentStatus;
+  readonly orderId: string;
+  readonly customerId?: string;
+  readonly amount: number;
+  readonly currency: string;
+  readonly captureMethod: CaptureMethod;
+  readonly paymentMethod: PaymentMethod;
+  readonly source: CommandSource;
+  readonly provider: Provider;
+  readonly providerReference?: string;
+  readonly billingAddress?: BillingAddress;
+  readonly metadata?: Readonly<Record<string, string>>;
+  readonly fraud?: {
+    readonly score: number;
+    readonly decision: FraudDecision;
+    readonly reasons: readonly string[];
+  };
+  readonly gatewayPaymentId?: string;
+  readonly authorizationCode?: string;
+  readonly amountAuthorized: number;
+  readonly amountCaptured: number;
+  readonly amountRefunded: number;
+  readonly refundIds: readonly string[];
+  readonly failure?: { readonly code: string; readonly message: string; readonly retryable: boolean };
+  readonly cancelReason?: string;
+}
+
+/** The fold of a stream: nothing yet, or a payment. */
+export type PaymentState = { readonly status: "none" } | Payment;
+
+export const initialPaymentState: PaymentState = { status: "none" };
+
+export function isPayment(state: PaymentState): state is Payment {
+  return state.status !== "none";
+}
+
+/**
+ * Applies one event to the state. Pure; unknown shapes cannot reach it (events are parsed on read).
+ * @example evolvePayment(initialPaymentState, initiated).status // "initiated"
+ */
+export function evolvePayment(state: PaymentState, event: PaymentEvent): PaymentState {
+  if (event.type === "PaymentInitiated") {
+    const d = event.data;
+    return {
+      status: "initiated",
+      orderId: d.orderId,
+      customerId: d.customerId,
+      amount: d.amount,
+      currency: d.currency,
+      captureMethod: d.captureMethod,
+      paymentMethod: d.paymentMethod,
+      source: d.source,
+      provider: d.provider,
+      providerReference: d.providerReference,
+      billingAddress: d.billingAddress,
+      metadata: d.metadata,
+      amountAuthorized: 0,
+      amountCaptured: 0,
+      amountRefunded: 0,
+      refundIds: [],
+    };
+  }
+  if (!isPayment(state)) return state;
+  switch (event.type) {
+    case "PaymentScreened":
+      return { ...state, fraud: { ...event.data } };
+    case "PaymentIntentCreated":
+      return { ...state, gatewayPaymentId: event.data.gatewayPaymentId };
+    case "PaymentAuthorized":
+      return {
+        ...state,
+        status: "authorized",
+        gatewayPaymentId: event.data.gatewayPaymentId,
+        amountAuthorized: event.data.amountAuthorized,
+        authorizationCode: event.data.authorizationCode,
+      };
+    case "PaymentCaptured":
+      return {
+        ...state,
+        status: "captured",
+        amountCaptured: event.data.totalCaptured,
+        gatewayPaymentId: event.data.gatewayPaymentId ?? state.gatewayPaymentId,
+      };
+    case "PaymentRefunded":
+      return {
+        ...state,
+        status: event.data.totalRefunded >= state.amountCaptured ? "refunded" : "partially_refunded",
+        amountRefunded: event.data.totalRefunded,
+        refundIds: [...state.refundIds, event.data.refundId],
+      };
+    case "PaymentCanceled":
+      return { ...state, status: "canceled", cancelReason: event.data.reason };
+    case "PaymentFailed":
+      return { ...state, status: "failed", failure: { ...event.data } };
+    case "PaymentRejected":
+      return { ...state, status: "rejected" };
+    default: {
+      const unreachable: never = event;
+      return unreachable;
+    }
+  }
+}

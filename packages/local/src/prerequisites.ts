@@ -1,0 +1,24 @@
+import { spawnSync } from "node:child_process";
+
+/** A tool the local stack needs is missing. The message is one line saying what to install. */
+export class MissingPrerequisiteError extends Error {
+  override readonly name = "MissingPrerequisiteError";
+}
+
+const hints: Record<string, string> = {
+  java: "install a JDK 17 or newer (Debian: apt-get install openjdk-17-jdk-headless)",
+  python3: "install Python 3.10 or newer with venv (Debian: apt-get install python3 python3-venv)",
+  go: "install Go 1.22 or newer (Debian: apt-get install golang)",
+  mvn: "install Apache Maven (Debian: apt-get install maven)",
+};
+
+/**
+ * Checks that a command is on the PATH.
+ * @throws MissingPrerequisiteError naming the tool and how to install it
+ */
+export function requireCommand(command: keyof typeof hints): void {
+  const found = spawnSync(command, ["--version"], { stdio: "ignore" });
+  if (found.error || (found.status !== 0 && command !== "java")) {
+    throw new MissingPrerequisiteError(`${command} was not found: ${hints[command]}`);
+  }
+}

@@ -1,0 +1,50 @@
+import {
+  CreateTableCommand,
+  type DynamoDBClient,
+  ResourceInUseException,
+  waitUntilTableExists,
+} from "@aws-sdk/client-dynamodb";
+import type { TableDefinition } from "@payments/topology";
+
+/**
+ * Creates a table from its topology definition, idempotently (an existing table is left as it is).
+ * Every key attribute is a string, as the entities write them.
+ */
+export async function ensureTable(
+  client: DynamoDBClient,
+  table: TableDefinition,
+  tableName: string,
+): Promise<void> {
+  const keyNames = new Set([table.partitionKey, table.sortKey]);
+  for (const index of Object.values(table.indexes)) {
+    keyNames.add(index.partitionKey);
+    keyNames.add(index.sortKey);
+  }
+  try {
+    await client.send(
+      new CreateTableCommand({
+        TableName: tableName,
+        BillingMode: "PAY_PER_REQUEST",
+        AttributeDefinitions: [...keyNames].map((name) => ({ AttributeName: name, AttributeType: "S" })),
+        KeySchema: [
+          { AttributeName: table.partitionKey, KeyType: "HASH" },
+          { AttributeName: table.sortKey, KeyType: "RANGE" },
+        ],
+        GlobalSecondaryIndexes: Object.entries(table.indexes).length
+          ? Object.entries(table.indexes).map(([name, index]) => ({
+              IndexName: name,
+              KeySchema: [
+                { AttributeName: index.partitionKey, KeyType: "HASH" },
+                { AttributeName: index.sortKey, KeyType: "RANGE" },
+              ],
+              Projection: { ProjectionType: "ALL" },
+            }))
+          : undefined,
+        StreamSpecification: table.stream ? { StreamEnabled: true, StreamViewType: table.stream } : undefined,
+      }),
+    );
+  } catch (error) {
+    if (!(error instanceof ResourceInUseException)) throw error;
+  }
+  await waitUntilTableExists({ client, maxWaitTime: 30 }, { TableName: tableName });
+}

@@ -1,0 +1,99 @@
+/**
+ * The system's resources as plain data: read by stacks/ (SST on AWS), packages/local (the offline
+ * stack) and the adapters, so that local and AWS cannot drift. No SST or SDK imports here.
+ */
+
+export interface KeySchema {
+  readonly partitionKey: string;
+  readonly sortKey: string;
+}
+
+export interface TableDefinition extends KeySchema {
+  /** Logical name: the SST component name and the `SST_RESOURCE_<Name>` link. */
+  readonly name: string;
+  readonly stream?: "NEW_AND_OLD_IMAGES" | "NEW_IMAGE";
+  readonly indexes: Readonly<Record<string, KeySchema>>;
+}
+
+export const eventStoreTable = {
+  name: "EventStore",
+  partitionKey: "pk",
+  sortKey: "sk",
+  stream: "NEW_AND_OLD_IMAGES",
+  indexes: {},
+} as const satisfies TableDefinition;
+
+export const readModelTable = {
+  name: "ReadModels",
+  partitionKey: "pk",
+  sortKey: "sk",
+  indexes: {
+    byOrder: { partitionKey: "gsi1pk", sortKey: "gsi1sk" },
+    byCustomer: { partitionKey: "gsi2pk", sortKey: "gsi2sk" },
+  },
+} as const satisfies TableDefinition;
+
+/** ElectroDB's service name and entity names, also used by stream filter patterns. */
+export const electro = {
+  service: "payments",
+  entities: { event: "event", unique: "unique" },
+  /** The attribute ElectroDB writes with the entity name. */
+  entityAttribute: "__edb_e__",
+} as const;
+
+export interface QueueDefinition {
+  readonly name: string;
+  readonly fifo: boolean;
+  readonly visibilityTimeoutSeconds: number;
+  readonly deadLetter?: { readonly queue: string; readonly maxReceiveCount: number };
+}
+
+export const queues = {
+  orders: {
+    name: "OrderQueue",
+    fifo: false,
+    visibilityTimeoutSeconds: 180,
+    deadLetter: { queue: "OrderDlq", maxReceiveCount: 3 },
+  },
+  ordersDlq: { name: "OrderDlq", fifo: false, visibilityTimeoutSeconds: 30 },
+  ordersFifo: {
+    name: "OrderQueueFifo",
+    fifo: true,
+    visibilityTimeoutSeconds: 180,
+    deadLetter: { queue: "OrderDlqFifo", maxReceiveCount: 3 },
+  },
+  ordersFifoDlq: { name: "OrderDlqFifo", fifo: true, visibilityTimeoutSeconds: 30 },
+  downstream: { name: "DownstreamQueue", fifo: false, visibilityTimeoutSeconds: 30 },
+} as const satisfies Record<string, QueueDefinition>;
+
+/** How the order queue is subscribed (SPEC §4.1). */
+export const orderSubscription = {
+  batchSize: 10,
+  maxBatchingWindowSeconds: 1,
+  partialBatchResponse: true,
+} as const;
+
+export const eventBus = {
+  name: "PaymentsBus",
+  source: "payments",
+  rules: {
+    capturedToDownstream: {
+      name: "PaymentCapturedToDownstream",
+      pattern: { source: ["payments"], "detail-type": ["PaymentCaptured"] },
+      targetQueue: "downstream",
+    },
+  },
+} as const;
+
+export const kafkaTopic = { name: "payments.events", partitions: 3 } as const;
+
+/** Secrets: the SST secret name and the environment variable the local stack reads. */
+export const secrets = {
+  StripeSecretKey: { env: "STRIPE_SECRET_KEY" },
+  StripeWebhookSecret: { env: "STRIPE_WEBHOOK_SECRET" },
+  ZaloPayKey2: { env: "ZALOPAY_KEY2" },
+  PayOSChecksumKey: { env: "PAYOS_CHECKSUM_KEY" },
+  JwtSecret: { env: "JWT_SECRET" },
+  KafkaUsername: { env: "KAFKA_USERNAME" },
+  KafkaPassword: { env: "KAFKA_PASSWORD" },
+} as const;
