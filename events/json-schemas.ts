@@ -21,7 +21,10 @@ export function paymentEventJsonSchemas(): Record<string, unknown> {
           data,
           metadata: EventMetadata,
         })
-        .meta({ title: `${type} v${schemaVersion}`, description: `The ${type} event as published on EventBridge and Kafka.` }),
+        .meta({
+          title: `${type} v${schemaVersion}`,
+          description: `The ${type} event as published on EventBridge and Kafka.`,
+        }),
       { target: "draft-2020-12" },
     );
   for (const [type, { schemaVersion, data }] of Object.entries(paymentEventSchemas)) {

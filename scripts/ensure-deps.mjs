@@ -17,10 +17,12 @@ if (major < 20) {
   process.exit(1);
 }
 
-const digest = createHash("sha256").update(readFileSync(lockfile)).digest("hex");
+const digest = () => createHash("sha256").update(readFileSync(lockfile)).digest("hex");
 const installed = existsSync(stamp) ? readFileSync(stamp, "utf8").trim() : "";
-if (installed !== digest) {
+if (installed !== digest()) {
   console.log("Installing npm dependencies (package-lock.json changed or first run)…");
-  execSync("npm ci --no-audit --no-fund", { cwd: root, stdio: "inherit" });
-  writeFileSync(stamp, `${digest}\n`);
+  // Not `npm ci`: the registry mirror here lacks some other platforms' optional binaries (biome, sst),
+  // which `npm ci` refuses to skip. `npm install` installs the locked versions and skips those.
+  execSync("npm install --no-audit --no-fund", { cwd: root, stdio: "inherit" });
+  writeFileSync(stamp, `${digest()}\n`);
 }

@@ -3,8 +3,8 @@ import { createMemoryEventStore } from "@payments/adapters/memory";
 import {
   ConcurrencyError,
   createCommandHandler,
-  EventTooLargeError,
   type EventStore,
+  EventTooLargeError,
   foldPayment,
   type RecordedEvent,
   UniquenessConflictError,
@@ -66,8 +66,12 @@ describe.each(stores)("event store contract: $name", ({ create }) => {
     ({ store, writeRaw } = await create());
   });
 
-  const append = (paymentId: string, expectedVersion: number, events: PaymentEvent[], unique = [] as Parameters<EventStore["append"]>[0]["unique"]) =>
-    store.append({ paymentId, expectedVersion, events, metadata, unique, now, newId: ulid });
+  const append = (
+    paymentId: string,
+    expectedVersion: number,
+    events: PaymentEvent[],
+    unique = [] as Parameters<EventStore["append"]>[0]["unique"],
+  ) => store.append({ paymentId, expectedVersion, events, metadata, unique, now, newId: ulid });
 
   it("appends events and loads them back in version order, in their envelopes", async () => {
     const paymentId = newPaymentId();
@@ -88,7 +92,10 @@ describe.each(stores)("event store contract: $name", ({ create }) => {
       data: sampleEvent("PaymentInitiated").data,
     });
     expect(new Set(loaded.map((e) => e.id)).size).toBe(4);
-    expect(foldPayment(loaded)).toMatchObject({ version: 4, state: { status: "authorized", amountAuthorized: 2599 } });
+    expect(foldPayment(loaded)).toMatchObject({
+      version: 4,
+      state: { status: "authorized", amountAuthorized: 2599 },
+    });
   });
 
   it("loads only the events after a version when asked", async () => {
@@ -105,20 +112,27 @@ describe.each(stores)("event store contract: $name", ({ create }) => {
   it("refuses an append at a version already taken, and writes nothing", async () => {
     const paymentId = newPaymentId();
     await append(paymentId, 0, history.screened());
-    await expect(append(paymentId, 1, [sampleEvent("PaymentCanceled")])).rejects.toBeInstanceOf(ConcurrencyError);
-    await expect(append(paymentId, 0, [sampleEvent("PaymentInitiated")])).rejects.toBeInstanceOf(ConcurrencyError);
+    await expect(append(paymentId, 1, [sampleEvent("PaymentCanceled")])).rejects.toBeInstanceOf(
+      ConcurrencyError,
+    );
+    await expect(append(paymentId, 0, [sampleEvent("PaymentInitiated")])).rejects.toBeInstanceOf(
+      ConcurrencyError,
+    );
     expect((await store.load(paymentId)).map((e) => e.type)).toEqual(["PaymentInitiated", "PaymentScreened"]);
   });
 
   it("lets exactly one of 50 concurrent writers win the same version", async () => {
     const paymentId = newPaymentId();
     const results = await Promise.allSettled(
-      Array.from({ length: 50 }, (_, i) => append(paymentId, 0, [sampleEvent("PaymentInitiated", { orderId: `ord-${i}` })])),
+      Array.from({ length: 50 }, (_, i) =>
+        append(paymentId, 0, [sampleEvent("PaymentInitiated", { orderId: `ord-${i}` })]),
+      ),
     );
     const winners = results.filter((r) => r.status === "fulfilled");
     const losers = results.filter((r) => r.status === "rejected");
     expect(winners).toHaveLength(1);
-    for (const loser of losers) expect((loser as PromiseRejectedResult).reason).toBeInstanceOf(ConcurrencyError);
+    for (const loser of losers)
+      expect((loser as PromiseRejectedResult).reason).toBeInstanceOf(ConcurrencyError);
     const stream = await store.load(paymentId);
     expect(stream).toHaveLength(1);
     expect(stream[0]!.id).toBe((winners[0] as PromiseFulfilledResult<RecordedEvent[]>).value[0]!.id);
@@ -170,7 +184,9 @@ describe.each(stores)("event store contract: $name", ({ create }) => {
       handle({ paymentId, metadata, command: { type: "RefundPayment", refundId: "re_b", amount: 2000 } }),
     ]);
     expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
-    expect(results.find((r) => r.status === "rejected")).toMatchObject({ reason: { rule: "refund_exceeds_captured" } });
+    expect(results.find((r) => r.status === "rejected")).toMatchObject({
+      reason: { rule: "refund_exceeds_captured" },
+    });
     expect(foldPayment(await store.load(paymentId)).state).toMatchObject({ amountRefunded: 2000 });
   });
 
@@ -178,8 +194,18 @@ describe.each(stores)("event store contract: $name", ({ create }) => {
     const first = newPaymentId();
     const second = newPaymentId();
     const orderId = `ord-${ulid()}`;
-    await append(first, 0, [sampleEvent("PaymentInitiated", { orderId })], [{ kind: "orderId", value: orderId }]);
-    const clash = append(second, 0, [sampleEvent("PaymentInitiated", { orderId })], [{ kind: "orderId", value: orderId }]);
+    await append(
+      first,
+      0,
+      [sampleEvent("PaymentInitiated", { orderId })],
+      [{ kind: "orderId", value: orderId }],
+    );
+    const clash = append(
+      second,
+      0,
+      [sampleEvent("PaymentInitiated", { orderId })],
+      [{ kind: "orderId", value: orderId }],
+    );
     await expect(clash).rejects.toBeInstanceOf(UniquenessConflictError);
     await expect(clash).rejects.toMatchObject({ kind: "orderId", value: orderId, ownerPaymentId: first });
     expect(await store.load(second)).toEqual([]);
@@ -190,7 +216,9 @@ describe.each(stores)("event store contract: $name", ({ create }) => {
     const orderId = `ord-${ulid()}`;
     const ids = Array.from({ length: 10 }, newPaymentId);
     const results = await Promise.allSettled(
-      ids.map((id) => append(id, 0, [sampleEvent("PaymentInitiated", { orderId })], [{ kind: "orderId", value: orderId }])),
+      ids.map((id) =>
+        append(id, 0, [sampleEvent("PaymentInitiated", { orderId })], [{ kind: "orderId", value: orderId }]),
+      ),
     );
     expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
     const owner = await store.findOwner({ kind: "orderId", value: orderId });
@@ -199,14 +227,21 @@ describe.each(stores)("event store contract: $name", ({ create }) => {
 
   it("refuses an event over EventBridge's entry limit before writing anything", async () => {
     const paymentId = newPaymentId();
-    const huge = sampleEvent("PaymentScreened", { reasons: Array.from({ length: 3000 }, () => "x".repeat(100)) });
-    await expect(append(paymentId, 0, [sampleEvent("PaymentInitiated"), huge])).rejects.toBeInstanceOf(EventTooLargeError);
+    const huge = sampleEvent("PaymentScreened", {
+      reasons: Array.from({ length: 3000 }, () => "x".repeat(100)),
+    });
+    await expect(append(paymentId, 0, [sampleEvent("PaymentInitiated"), huge])).rejects.toBeInstanceOf(
+      EventTooLargeError,
+    );
     expect(await store.load(paymentId)).toEqual([]);
   });
 
   it("loads a stream of more than 1 MB whole", async () => {
     const paymentId = newPaymentId();
-    const bulky = () => sampleEvent("PaymentScreened", { reasons: Array.from({ length: 200 }, (_, i) => `${i}`.padEnd(100, "r")) });
+    const bulky = () =>
+      sampleEvent("PaymentScreened", {
+        reasons: Array.from({ length: 200 }, (_, i) => `${i}`.padEnd(100, "r")),
+      });
     await append(paymentId, 0, [sampleEvent("PaymentInitiated")]);
     for (let version = 1; version <= 60; version += 10) {
       await append(paymentId, version, Array.from({ length: 10 }, bulky));

@@ -1,8 +1,7 @@
-import { PutCommand } from "@aws-sdk/lib-dynamodb";
-import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { randomUUID } from "node:crypto";
+import { DynamoDBDocumentClient, PutCommand } from "@aws-sdk/lib-dynamodb";
 import { ensureTable, localDynamoClient } from "@payments/local";
 import { eventStoreTable } from "@payments/topology";
-import { randomUUID } from "node:crypto";
 import { inject } from "vitest";
 
 /** A client for the run's DynamoDB Local, started by the global setup. */

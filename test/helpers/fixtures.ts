@@ -10,7 +10,7 @@ export function sampleEvent<T extends PaymentEventType>(
   overrides: Partial<PaymentEventOf<T>["data"]> = {},
 ): PaymentEventOf<T> {
   const envelope = loadSample<{ type: T; data: PaymentEventOf<T>["data"] }>("envelopes", type);
-  return { type, data: { ...envelope.data, ...overrides } } as PaymentEventOf<T>;
+  return { type, data: { ...envelope.data, ...overrides } } as unknown as PaymentEventOf<T>;
 }
 
 /** Histories of a usd 25.99 payment at each status. */

@@ -1,10 +1,10 @@
 import { DescribeTableCommand } from "@aws-sdk/client-dynamodb";
 import {
+  type _Record,
   DescribeStreamCommand,
   DynamoDBStreamsClient,
   GetRecordsCommand,
   GetShardIteratorCommand,
-  type _Record,
 } from "@aws-sdk/client-dynamodb-streams";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
 import { createDynamoEventStore } from "@payments/adapters/dynamodb";
@@ -18,7 +18,11 @@ async function readWholeStream(streams: DynamoDBStreamsClient, streamArn: string
   const records: _Record[] = [];
   for (const shard of StreamDescription?.Shards ?? []) {
     let { ShardIterator: iterator } = await streams.send(
-      new GetShardIteratorCommand({ StreamArn: streamArn, ShardId: shard.ShardId, ShardIteratorType: "TRIM_HORIZON" }),
+      new GetShardIteratorCommand({
+        StreamArn: streamArn,
+        ShardId: shard.ShardId,
+        ShardIteratorType: "TRIM_HORIZON",
+      }),
     );
     // An open shard never ends; stop at the first empty page.
     while (iterator) {
@@ -37,7 +41,14 @@ describe("the event table's DynamoDB Stream", () => {
     const store = createDynamoEventStore({ client, tableName });
     const paymentId = `pay_${ulid()}`;
     const metadata = { correlationId: "c", causationId: "c", source: "test" };
-    await store.append({ paymentId, expectedVersion: 0, events: history.initiated(), metadata, now: new Date(), newId: ulid });
+    await store.append({
+      paymentId,
+      expectedVersion: 0,
+      events: history.initiated(),
+      metadata,
+      now: new Date(),
+      newId: ulid,
+    });
     await store.append({
       paymentId,
       expectedVersion: 1,
@@ -49,14 +60,20 @@ describe("the event table's DynamoDB Stream", () => {
     });
 
     const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
-    expect(Table?.StreamSpecification).toMatchObject({ StreamEnabled: true, StreamViewType: "NEW_AND_OLD_IMAGES" });
+    expect(Table?.StreamSpecification).toMatchObject({
+      StreamEnabled: true,
+      StreamViewType: "NEW_AND_OLD_IMAGES",
+    });
     const streams = new DynamoDBStreamsClient({
       endpoint: inject("dynamoEndpoint"),
       region: "us-east-1",
       credentials: { accessKeyId: "local", secretAccessKey: "local" },
     });
     const records = await readWholeStream(streams, Table!.LatestStreamArn!);
-    const images = records.map((r) => ({ event: r.eventName, item: unmarshall(r.dynamodb!.NewImage as never) }));
+    const images = records.map((r) => ({
+      event: r.eventName,
+      item: unmarshall(r.dynamodb!.NewImage as never),
+    }));
     const events = images.filter((i) => i.item.__edb_e__ === "event");
 
     expect(events.every((i) => i.event === "INSERT")).toBe(true);

