@@ -5,6 +5,14 @@ export class MissingPrerequisiteError extends Error {
   override readonly name = "MissingPrerequisiteError";
 }
 
+/** How each tool is asked for its version: go has no --version, java answers -version on stderr. */
+const versionArgs: Record<string, string[]> = {
+  java: ["-version"],
+  go: ["version"],
+  python3: ["--version"],
+  mvn: ["--version"],
+};
+
 const hints: Record<string, string> = {
   java: "install a JDK 17 or newer (Debian: apt-get install openjdk-17-jdk-headless)",
   python3: "install Python 3.10 or newer with venv (Debian: apt-get install python3 python3-venv)",
@@ -17,8 +25,8 @@ const hints: Record<string, string> = {
  * @throws MissingPrerequisiteError naming the tool and how to install it
  */
 export function requireCommand(command: keyof typeof hints): void {
-  const found = spawnSync(command, ["--version"], { stdio: "ignore" });
-  if (found.error || (found.status !== 0 && command !== "java")) {
+  const found = spawnSync(command, versionArgs[command] ?? ["--version"], { stdio: "ignore" });
+  if (found.error || found.status !== 0) {
     throw new MissingPrerequisiteError(`${command} was not found: ${hints[command]}`);
   }
 }

@@ -44,6 +44,8 @@ export const electro = {
 export interface QueueDefinition {
   readonly name: string;
   readonly fifo: boolean;
+  /** FIFO only: dedupe by a hash of the body, so senders need no MessageDeduplicationId. */
+  readonly contentBasedDeduplication?: boolean;
   readonly visibilityTimeoutSeconds: number;
   readonly deadLetter?: { readonly queue: string; readonly maxReceiveCount: number };
 }
@@ -59,10 +61,16 @@ export const queues = {
   ordersFifo: {
     name: "OrderQueueFifo",
     fifo: true,
+    contentBasedDeduplication: true,
     visibilityTimeoutSeconds: 180,
     deadLetter: { queue: "OrderDlqFifo", maxReceiveCount: 3 },
   },
-  ordersFifoDlq: { name: "OrderDlqFifo", fifo: true, visibilityTimeoutSeconds: 30 },
+  ordersFifoDlq: {
+    name: "OrderDlqFifo",
+    fifo: true,
+    contentBasedDeduplication: true,
+    visibilityTimeoutSeconds: 30,
+  },
   downstream: { name: "DownstreamQueue", fifo: false, visibilityTimeoutSeconds: 30 },
 } as const satisfies Record<string, QueueDefinition>;
 
@@ -86,6 +94,11 @@ export const eventBus = {
 } as const;
 
 export const kafkaTopic = { name: "payments.events", partitions: 3 } as const;
+
+/** The physical name of a resource in a stage: `payments-<stage>-<Name>` (FIFO queues end in .fifo). */
+export function physicalName(stage: string, logicalName: string, { fifo = false } = {}): string {
+  return `payments-${stage}-${logicalName}${fifo ? ".fifo" : ""}`;
+}
 
 /** Secrets: the SST secret name and the environment variable the local stack reads. */
 export const secrets = {

@@ -1,0 +1,56 @@
+import {
+  CreateSecretCommand,
+  PutSecretValueCommand,
+  ResourceExistsException,
+  type SecretsManagerClient,
+} from "@aws-sdk/client-secrets-manager";
+import { physicalName, secrets } from "@payments/topology";
+
+export type SecretName = keyof typeof secrets;
+
+/**
+ * Dev defaults, printed by `npm run dev`, used when the environment does not set a secret.
+ * Not secrets: they only ever meet local servers.
+ */
+export const devSecretDefaults: Record<SecretName, string> = {
+  StripeSecretKey: "sk_test_local_dev_key",
+  StripeWebhookSecret: "whsec_local_dev_secret",
+  ZaloPayKey2: "zalopay-local-key2",
+  PayOSChecksumKey: "payos-local-checksum-key",
+  JwtSecret: "local-dev-jwt-secret-change-me",
+  KafkaUsername: "",
+  KafkaPassword: "",
+};
+
+/** Each secret's value: the environment variable when set, else the dev default. */
+export function secretValues(env: NodeJS.ProcessEnv = process.env): Record<SecretName, string> {
+  return Object.fromEntries(
+    (Object.keys(secrets) as SecretName[]).map((name) => [
+      name,
+      env[secrets[name].env] ?? devSecretDefaults[name],
+    ]),
+  ) as Record<SecretName, string>;
+}
+
+/** Stores the secrets in Secrets Manager, idempotently (an existing secret gets the new value). */
+export async function ensureSecrets(
+  client: SecretsManagerClient,
+  stage: string,
+  values: Record<SecretName, string>,
+): Promise<Record<SecretName, { name: string; arn: string }>> {
+  const out = {} as Record<SecretName, { name: string; arn: string }>;
+  for (const [key, value] of Object.entries(values) as Array<[SecretName, string]>) {
+    const name = physicalName(stage, key);
+    try {
+      const created = await client.send(new CreateSecretCommand({ Name: name, SecretString: value || " " }));
+      out[key] = { name, arn: created.ARN! };
+    } catch (error) {
+      if (!(error instanceof ResourceExistsException)) throw error;
+      const updated = await client.send(
+        new PutSecretValueCommand({ SecretId: name, SecretString: value || " " }),
+      );
+      out[key] = { name, arn: updated.ARN! };
+    }
+  }
+  return out;
+}

@@ -1,0 +1,37 @@
+/// <reference path="./.sst/platform/config.d.ts" />
+
+/**
+ * Composes the stacks only. Every resource's name, keys and settings come from
+ * packages/topology, which the offline stack (packages/local) reads too.
+ */
+export default $config({
+  app(input) {
+    return {
+      name: "payments",
+      home: "aws",
+      removal: input?.stage === "production" ? "retain" : "remove",
+      protect: input?.stage === "production",
+      providers: { aws: { region: "us-east-1" } },
+    };
+  },
+  async run() {
+    const storage = await import("./stacks/storage");
+    const secrets = await import("./stacks/secrets");
+    const queues = await import("./stacks/queues");
+    const bus = await import("./stacks/bus");
+    const config = await import("./stacks/config");
+    const processing = await import("./stacks/processing");
+    return {
+      eventStore: storage.eventStore.name,
+      readModels: storage.readModels.name,
+      orderQueue: queues.orderQueue.url,
+      orderQueueFifo: queues.orderQueueFifo.url,
+      orderDlq: queues.orderDlq.url,
+      downstreamQueue: queues.downstreamQueue.url,
+      bus: bus.bus.name,
+      secrets: Object.keys(secrets.secrets).join(","),
+      kafkaTopic: config.kafka.properties.topic,
+      processPayment: processing.subscribers.length,
+    };
+  },
+});

@@ -1,0 +1,10 @@
+import { eventBus } from "../packages/topology/src";
+import { downstreamQueue } from "./queues";
+
+/** The bus the outbox relay publishes every event to. */
+export const bus = new sst.aws.Bus(eventBus.name);
+
+const rule = eventBus.rules.capturedToDownstream;
+bus.subscribeQueue(rule.name, downstreamQueue, {
+  pattern: { source: [...rule.pattern.source], detailType: [...rule.pattern["detail-type"]] },
+});

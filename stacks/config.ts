@@ -1,0 +1,12 @@
+import { kafkaTopic } from "../packages/topology/src";
+
+/** The Kafka cluster the relay publishes to; brokers come from the stage's environment. */
+export const kafka = new sst.Linkable("Kafka", {
+  properties: {
+    brokers: (process.env.KAFKA_BROKERS ?? "").split(",").filter(Boolean),
+    topic: kafkaTopic.name,
+  },
+});
+
+/** Stripe's API: the default endpoint on AWS (an empty apiUrl); the local stack links its own. */
+export const stripe = new sst.Linkable("Stripe", { properties: { apiUrl: "" } });

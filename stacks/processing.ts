@@ -1,0 +1,2 @@
+/** Queue subscribers (process-payment) arrive with the order-queue processor. */
+export const subscribers: unknown[] = [];

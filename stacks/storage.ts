@@ -1,0 +1,26 @@
+import { eventStoreTable, readModelTable } from "../packages/topology/src";
+
+/** The event streams: one item per event; its stream feeds the projector and the outbox relay. */
+export const eventStore = new sst.aws.Dynamo(eventStoreTable.name, {
+  fields: { [eventStoreTable.partitionKey]: "string", [eventStoreTable.sortKey]: "string" },
+  primaryIndex: { hashKey: eventStoreTable.partitionKey, rangeKey: eventStoreTable.sortKey },
+  stream: "new-and-old-images",
+});
+
+/** Read models, with lookups by order id and by customer id. */
+export const readModels = new sst.aws.Dynamo(readModelTable.name, {
+  fields: Object.fromEntries(
+    [
+      readModelTable.partitionKey,
+      readModelTable.sortKey,
+      ...Object.values(readModelTable.indexes).flatMap((i) => [i.partitionKey, i.sortKey]),
+    ].map((name) => [name, "string" as const]),
+  ),
+  primaryIndex: { hashKey: readModelTable.partitionKey, rangeKey: readModelTable.sortKey },
+  globalIndexes: Object.fromEntries(
+    Object.entries(readModelTable.indexes).map(([name, index]) => [
+      name,
+      { hashKey: index.partitionKey, rangeKey: index.sortKey },
+    ]),
+  ),
+});
