@@ -11,14 +11,12 @@ import {
 import { unmarshall } from "@aws-sdk/util-dynamodb";
 import { createDynamoEventStore } from "@payments/adapters/dynamodb";
 import {
-  ensureQueues,
   linkedEnvironment,
   type RunningDriver,
   startDynamoDbStreamDriver,
   startScheduleDriver,
   startSqsDriver,
 } from "@payments/local";
-import type { QueueDefinition } from "@payments/topology";
 import type { DynamoDBRecord, SQSRecord } from "aws-lambda";
 import { Kafka, logLevel } from "kafkajs";
 import Stripe from "stripe";
@@ -26,7 +24,7 @@ import { ulid } from "ulid";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { eventually } from "../helpers/eventually";
 import { history } from "../helpers/fixtures";
-import { TEST_VISIBILITY_TIMEOUT_SECONDS } from "../helpers/global-setup";
+import { freshQueues } from "../helpers/queues";
 import { stackClients, testStack } from "../helpers/stack";
 
 const stack = testStack();
@@ -38,25 +36,6 @@ afterEach(async () => {
 afterAll(() => {
   for (const client of Object.values(clients)) client.destroy();
 });
-
-/** A queue pair of this test's own, so that tests never share messages. */
-async function freshQueues({ fifo = false } = {}) {
-  const suffix = randomUUID().slice(0, 8);
-  const definitions: Record<"main" | "dlq", QueueDefinition> = {
-    dlq: { name: `Dlq${suffix}`, fifo, contentBasedDeduplication: fifo, visibilityTimeoutSeconds: 30 },
-    main: {
-      name: `Main${suffix}`,
-      fifo,
-      contentBasedDeduplication: fifo,
-      visibilityTimeoutSeconds: 30,
-      deadLetter: { queue: `Dlq${suffix}`, maxReceiveCount: 3 },
-    },
-  };
-  return ensureQueues(clients.sqs, definitions, {
-    stage: "test",
-    visibilityTimeoutSeconds: TEST_VISIBILITY_TIMEOUT_SECONDS,
-  });
-}
 
 const fn = { name: "test-function", timeoutMs: 10_000 };
 
@@ -145,7 +124,7 @@ describe("the DynamoDB Streams driver", () => {
 
 describe("the SQS driver", () => {
   it("deletes only the records that did not fail (partial batch response)", async () => {
-    const queues = await freshQueues();
+    const queues = await freshQueues(clients.sqs);
     const receives = new Map<string, number>();
     const succeeded: string[] = [];
     drivers.push(
@@ -186,7 +165,7 @@ describe("the SQS driver", () => {
   });
 
   it("lets a message that always fails reach the DLQ after 3 receives", async () => {
-    const queues = await freshQueues();
+    const queues = await freshQueues(clients.sqs);
     const receiveCounts: string[] = [];
     drivers.push(
       startSqsDriver({
@@ -216,7 +195,7 @@ describe("the SQS driver", () => {
   });
 
   it("keeps order within each FIFO message group", async () => {
-    const queues = await freshQueues({ fifo: true });
+    const queues = await freshQueues(clients.sqs, { fifo: true });
     const processed: Record<string, number[]> = { a: [], b: [] };
     let failedOnce = false;
     drivers.push(

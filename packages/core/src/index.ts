@@ -7,3 +7,5 @@ export * from "./fraud";
 export * from "./money";
 export * from "./payment-decider";
 export * from "./payment-state";
+export * from "./ports/customer-activity";
+export * from "./ports/payment-gateway";

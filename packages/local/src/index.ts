@@ -18,3 +18,4 @@ export * from "./services/dynamodb-local";
 export * from "./services/kafka";
 export * from "./services/moto";
 export * from "./services/stripe-mock";
+export * from "./stripe-proxy";

@@ -1,2 +1,3 @@
+export * from "./customer-activity";
 export * from "./entities";
 export * from "./event-store";

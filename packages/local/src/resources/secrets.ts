@@ -13,7 +13,8 @@ export type SecretName = keyof typeof secrets;
  * Not secrets: they only ever meet local servers.
  */
 export const devSecretDefaults: Record<SecretName, string> = {
-  StripeSecretKey: "sk_test_local_dev_key",
+  // stripe-mock accepts keys of the form sk_test_ followed by letters and digits only.
+  StripeSecretKey: "sk_test_localdevkey",
   StripeWebhookSecret: "whsec_local_dev_secret",
   ZaloPayKey2: "zalopay-local-key2",
   PayOSChecksumKey: "payos-local-checksum-key",

@@ -12,13 +12,13 @@ import { freePort, type RunningService, startProcess } from "../process";
 export const KAFKA_VERSION = "3.9.1";
 
 /** Copies the broker's jars from Maven Central into the cache (once), from packages/local/kafka/pom.xml. */
-export function ensureKafka(): string {
+export async function ensureKafka(): Promise<string> {
   requireCommand("java");
   requireCommand("mvn");
   const home = join(cacheDir(), `kafka-${KAFKA_VERSION}`);
   const pom = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "kafka", "pom.xml");
-  installOnce(home, `Apache Kafka ${KAFKA_VERSION} (Maven Central jars)`, () => {
-    run("mvn", [
+  await installOnce(home, `Apache Kafka ${KAFKA_VERSION} (Maven Central jars)`, async () => {
+    await run("mvn", [
       "-q",
       "-B",
       "-f",
@@ -49,7 +49,7 @@ export interface KafkaOptions {
 
 /** Starts a single-node Apache Kafka broker in KRaft mode (broker and controller in one JVM). */
 export async function startKafka(options: KafkaOptions): Promise<RunningService & { brokers: string[] }> {
-  const home = ensureKafka();
+  const home = await ensureKafka();
   const classpath = `${join(home, "libs")}/*`;
   const controllerPort = options.controllerPort ?? (await freePort());
   mkdirSync(options.dataDir, { recursive: true });
@@ -83,7 +83,7 @@ export async function startKafka(options: KafkaOptions): Promise<RunningService 
   ];
   if (!existsSync(join(options.dataDir, "logs", "meta.properties"))) {
     const clusterId = randomBytes(16).toString("base64url");
-    run("java", [
+    await run("java", [
       ...jvm,
       "-cp",
       classpath,

@@ -8,12 +8,12 @@ import { type RunningService, startProcess } from "../process";
 export const MOTO_VERSION = "5.2.5";
 
 /** Installs moto's server into a venv in the cache (once). Returns the moto_server path. */
-export function ensureMoto(): string {
+export async function ensureMoto(): Promise<string> {
   requireCommand("python3");
   const venv = join(cacheDir(), `moto-${MOTO_VERSION}`);
-  installOnce(venv, `moto[server] ${MOTO_VERSION} (PyPI, in a venv)`, () => {
-    run("python3", ["-m", "venv", venv]);
-    run(join(venv, "bin", "pip"), [
+  await installOnce(venv, `moto[server] ${MOTO_VERSION} (PyPI, in a venv)`, async () => {
+    await run("python3", ["-m", "venv", venv]);
+    await run(join(venv, "bin", "pip"), [
       "install",
       "--quiet",
       "--disable-pip-version-check",
@@ -31,7 +31,7 @@ export async function startMoto(options: {
   port: number;
   logDir: string;
 }): Promise<RunningService & { endpoint: string }> {
-  const binary = ensureMoto();
+  const binary = await ensureMoto();
   const endpoint = `http://127.0.0.1:${options.port}`;
   const service = await startProcess({
     name: "moto_server",

@@ -1,0 +1,2 @@
+export * from "./stripe-amounts";
+export * from "./stripe-gateway";

@@ -1,0 +1,124 @@
+import {
+  BatchProcessor,
+  EventType,
+  processPartialResponse,
+  SqsFifoPartialProcessorAsync,
+} from "@aws-lambda-powertools/batch";
+import type { Logger } from "@aws-lambda-powertools/logger";
+import { type Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
+import { formatMinorUnits } from "@payments/core";
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
+import { MalformedMessageError, type PaymentRequest, parseOrderMessage } from "./order-message";
+import type { OrderOutcome } from "./process-order";
+
+export interface BatchHandlerDeps {
+  readonly processOrder: () => (request: PaymentRequest, messageId: string) => Promise<OrderOutcome>;
+  readonly defaultCurrency: string;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+}
+
+const standardProcessor = new BatchProcessor(EventType.SQS);
+const fifoProcessor = new SqsFifoPartialProcessorAsync();
+let coldStart = true;
+
+/**
+ * The order-queue Lambda: one record at a time through the processor, a partial batch response
+ * (Powertools batch). A record fails, and so comes back, only for a transient failure; a
+ * malformed message or a business failure is logged and recorded, and not retried. On a FIFO
+ * queue a failure also fails the rest of its message group (skipGroupOnError), keeping order.
+ */
+export function createBatchHandler(deps: BatchHandlerDeps) {
+  const { logger, metrics } = deps;
+
+  const recordHandler = async (
+    record: SQSRecord,
+  ): Promise<OrderOutcome | { kind: "malformed"; reason: string }> => {
+    const ids = {
+      messageId: record.messageId,
+      receiveCount: Number(record.attributes.ApproximateReceiveCount),
+    };
+    let request: PaymentRequest;
+    try {
+      request = parseOrderMessage(record.body, deps.defaultCurrency);
+    } catch (error) {
+      if (!(error instanceof MalformedMessageError)) throw error;
+      logger.error("malformed order message: not retried", { ...ids, reason: error.message });
+      metrics.addMetric("PaymentsFailed", MetricUnit.Count, 1);
+      return { kind: "malformed", reason: error.message };
+    }
+    const context = { ...ids, orderId: request.orderId };
+    try {
+      const outcome = await deps.processOrder()(request, record.messageId);
+      const withPayment = { ...context, paymentId: outcome.paymentId, outcome: outcome.kind };
+      switch (outcome.kind) {
+        case "captured":
+        case "authorized":
+          metrics.addMetric("PaymentsProcessed", MetricUnit.Count, 1);
+          metrics.addMetric("PaymentAmount", MetricUnit.NoUnit, outcome.amount);
+          logger.info(`payment ${outcome.kind}`, {
+            ...withPayment,
+            amount: formatMinorUnits(outcome.amount, outcome.currency),
+            currency: outcome.currency,
+          });
+          break;
+        case "failed":
+        case "rejected":
+          metrics.addMetric("PaymentsFailed", MetricUnit.Count, 1);
+          logger.warn(`payment ${outcome.kind}: recorded, not retried`, {
+            ...withPayment,
+            ...("code" in outcome ? { code: outcome.code } : { score: outcome.score }),
+          });
+          break;
+        case "order_conflict":
+          metrics.addMetric("PaymentsFailed", MetricUnit.Count, 1);
+          logger.error("order already has another payment: nothing charged, not retried", {
+            ...withPayment,
+            reason: outcome.reason,
+          });
+          break;
+        case "already_done":
+          logger.info("payment already processed: nothing appended", {
+            ...withPayment,
+            status: outcome.status,
+          });
+          break;
+      }
+      return outcome;
+    } catch (error) {
+      // Transient: the record fails so that SQS delivers it again (then the DLQ after 3 receives).
+      logger.warn("transient failure: the message will be retried", {
+        ...context,
+        error: { name: (error as Error).name, message: (error as Error).message },
+      });
+      throw error;
+    }
+  };
+
+  return async function handler(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
+    const started = Date.now();
+    const wasCold = coldStart;
+    coldStart = false;
+    if (wasCold) metrics.addMetric("ColdStart", MetricUnit.Count, 1);
+    const fifo = event.Records[0]?.eventSourceARN.endsWith(".fifo") ?? false;
+    const response = fifo
+      ? await processPartialResponse(event, recordHandler, fifoProcessor, {
+          context,
+          skipGroupOnError: true,
+          throwOnFullBatchFailure: false,
+        })
+      : await processPartialResponse(event, recordHandler, standardProcessor, {
+          context,
+          throwOnFullBatchFailure: false,
+        });
+    logger.info("batch done", {
+      records: event.Records.length,
+      processed: event.Records.length - response.batchItemFailures.length,
+      failed: response.batchItemFailures.length,
+      coldStart: wasCold,
+      durationMs: Date.now() - started,
+    });
+    metrics.publishStoredMetrics();
+    return response;
+  };
+}

@@ -1,0 +1,233 @@
+import {
+  type CommandHandler,
+  type CustomerActivityPort,
+  type EventStore,
+  type FraudThresholds,
+  foldPayment,
+  GatewayDeclinedError,
+  type GatewayPayment,
+  GatewayRequestError,
+  GatewayUnavailableError,
+  isPayment,
+  LifecycleRuleError,
+  noActivity,
+  type Payment,
+  type PaymentGateway,
+  UniquenessConflictError,
+} from "@payments/core";
+import type { EventMetadata } from "@payments/events";
+import type { PaymentRequest } from "./order-message";
+
+export interface ProcessOrderDeps {
+  readonly store: EventStore;
+  readonly handle: CommandHandler;
+  readonly gateway: PaymentGateway;
+  readonly activity: CustomerActivityPort;
+  readonly fraudThresholds: FraudThresholds;
+  readonly newPaymentId: () => string;
+  readonly now: () => Date;
+}
+
+/** What became of one request; transient failures are thrown instead, so that SQS retries them. */
+export type OrderOutcome =
+  | {
+      readonly kind: "captured" | "authorized";
+      readonly paymentId: string;
+      readonly amount: number;
+      readonly currency: string;
+    }
+  | { readonly kind: "failed"; readonly paymentId: string; readonly code: string }
+  | { readonly kind: "rejected"; readonly paymentId: string; readonly score: number }
+  /** Redelivered, or another message for the same order: the payment already went as far as it goes here. */
+  | { readonly kind: "already_done"; readonly paymentId: string; readonly status: string }
+  /** The order already has a payment for another amount or currency: nothing is charged. */
+  | { readonly kind: "order_conflict"; readonly paymentId: string; readonly reason: string };
+
+/** Idempotency keys of gateway calls: derived from the payment and the step (SPEC §2). */
+export const gatewayKey = (paymentId: string, step: "create" | "confirm") => `${paymentId}:${step}`;
+
+/**
+ * Takes one order request through the lifecycle: initiate → screen → gateway → append. Each step
+ * is appended before the next one starts, so a retry resumes where the last attempt stopped: a
+ * recorded PaymentIntent is continued, never created again (SPEC §2).
+ */
+export function createOrderProcessor(deps: ProcessOrderDeps) {
+  async function initiate(request: PaymentRequest, metadata: EventMetadata) {
+    const paymentId = request.paymentId ?? deps.newPaymentId();
+    try {
+      await deps.handle({
+        paymentId,
+        metadata,
+        command: {
+          type: "InitiatePayment",
+          orderId: request.orderId,
+          customerId: request.customerId,
+          amount: request.amount,
+          currency: request.currency,
+          paymentMethod: request.paymentMethod,
+          captureMethod: "automatic",
+          source: "queue",
+          provider: "stripe",
+          billingAddress: request.billingAddress,
+        },
+        unique: () => [{ kind: "orderId", value: request.orderId }],
+      });
+      return { paymentId, initiatedNow: true };
+    } catch (error) {
+      // One payment per order: a second message for the order continues the first payment.
+      if (error instanceof UniquenessConflictError && error.ownerPaymentId) {
+        return { paymentId: error.ownerPaymentId, initiatedNow: false };
+      }
+      if (error instanceof LifecycleRuleError && error.rule === "payment_already_exists") {
+        return { paymentId, initiatedNow: false };
+      }
+      throw error;
+    }
+  }
+
+  const fail = async (paymentId: string, metadata: EventMetadata, code: string, message: string) => {
+    await deps.handle({
+      paymentId,
+      metadata,
+      command: { type: "FailPayment", code, message, retryable: false },
+    });
+    return { kind: "failed", paymentId, code } as const;
+  };
+
+  async function charge(payment: Payment, paymentId: string, metadata: EventMetadata): Promise<OrderOutcome> {
+    const token = payment.paymentMethod.token!;
+    const captureMethod = payment.fraud?.decision === "review" ? "manual" : "automatic";
+    let intent: GatewayPayment;
+    try {
+      if (payment.gatewayPaymentId) {
+        intent = await deps.gateway.retrieve(payment.gatewayPaymentId);
+      } else {
+        intent = await deps.gateway.create({
+          paymentId,
+          orderId: payment.orderId,
+          amount: payment.amount,
+          currency: payment.currency,
+          paymentMethodToken: token,
+          captureMethod,
+          idempotencyKey: gatewayKey(paymentId, "create"),
+        });
+        // Recorded before confirming: a retry, even after the gateway's idempotency window, continues this intent.
+        await deps.handle({
+          paymentId,
+          metadata,
+          command: {
+            type: "RecordPaymentIntent",
+            gateway: deps.gateway.name,
+            gatewayPaymentId: intent.gatewayPaymentId,
+          },
+        });
+      }
+      if (intent.status === "requires_confirmation") {
+        intent = await deps.gateway.confirm({
+          gatewayPaymentId: intent.gatewayPaymentId,
+          paymentMethodToken: token,
+          idempotencyKey: gatewayKey(paymentId, "confirm"),
+        });
+      }
+    } catch (error) {
+      if (error instanceof GatewayDeclinedError) {
+        if (payment.customerId) await deps.activity.recordDecline(payment.customerId, deps.now());
+        return fail(paymentId, metadata, error.code, error.message);
+      }
+      if (error instanceof GatewayRequestError) return fail(paymentId, metadata, error.code, error.message);
+      throw error;
+    }
+
+    switch (intent.status) {
+      case "succeeded":
+      case "requires_capture": {
+        const captured = intent.status === "succeeded";
+        await deps.handle({
+          paymentId,
+          metadata,
+          command: {
+            type: "AuthorizePayment",
+            gateway: deps.gateway.name,
+            gatewayPaymentId: intent.gatewayPaymentId,
+            amountAuthorized: intent.amount,
+            authorizationCode: intent.authorizationCode,
+            captured,
+          },
+        });
+        return {
+          kind: captured ? "captured" : "authorized",
+          paymentId,
+          amount: intent.amount,
+          currency: payment.currency,
+        };
+      }
+      case "requires_action":
+        return fail(
+          paymentId,
+          metadata,
+          "authentication_required",
+          "the card needs the customer to authenticate",
+        );
+      case "canceled":
+        return fail(paymentId, metadata, "gateway_canceled", "the gateway canceled the payment");
+      case "processing":
+      case "requires_confirmation":
+        throw new GatewayUnavailableError(
+          `gateway payment ${intent.gatewayPaymentId} is still ${intent.status}`,
+        );
+      default: {
+        const unreachable: never = intent.status;
+        return unreachable;
+      }
+    }
+  }
+
+  return async function processOrder(request: PaymentRequest, messageId: string): Promise<OrderOutcome> {
+    const metadata: EventMetadata = {
+      correlationId: request.orderId,
+      causationId: messageId,
+      source: "queue",
+    };
+    const { paymentId, initiatedNow } = await initiate(request, metadata);
+    const { state } = foldPayment(await deps.store.load(paymentId));
+    if (!isPayment(state)) throw new Error(`payment ${paymentId} has no events after its initiation`);
+    if (
+      state.amount !== request.amount ||
+      state.currency !== request.currency ||
+      state.orderId !== request.orderId
+    ) {
+      return {
+        kind: "order_conflict",
+        paymentId,
+        reason: `payment ${paymentId} of order ${state.orderId} is for ${state.amount} ${state.currency}, not ${request.amount} ${request.currency} of order ${request.orderId}`,
+      };
+    }
+    if (state.status !== "initiated") return { kind: "already_done", paymentId, status: state.status };
+    if (!state.paymentMethod.token) {
+      return fail(
+        paymentId,
+        metadata,
+        "payment_method_required",
+        "the message has no payment_method_id to charge",
+      );
+    }
+
+    let payment = state;
+    if (!payment.fraud) {
+      const activity = !payment.customerId
+        ? noActivity
+        : initiatedNow
+          ? await deps.activity.recordPayment(payment.customerId, deps.now())
+          : await deps.activity.read(payment.customerId, deps.now());
+      const screened = await deps.handle({
+        paymentId,
+        metadata,
+        command: { type: "ScreenPayment", activity, thresholds: deps.fraudThresholds },
+      });
+      if (!isPayment(screened.state)) throw new Error(`payment ${paymentId} vanished while screening`);
+      payment = screened.state;
+      if (payment.status === "rejected") return { kind: "rejected", paymentId, score: payment.fraud!.score };
+    }
+    return charge(payment, paymentId, metadata);
+  };
+}

@@ -1,0 +1,20 @@
+/**
+ * The links the functions use, as `sst dev`/`sst deploy` would generate them into sst-env.d.ts.
+ * Written by hand because neither can run offline; the shapes match stacks/ and packages/local's
+ * linkedEnvironment (checked at run time by test/integration/local-platform.test.ts).
+ */
+import "sst";
+
+declare module "sst" {
+  export interface Resource {
+    EventStore: { name: string; type: "sst.aws.Dynamo" };
+    ReadModels: { name: string; type: "sst.aws.Dynamo" };
+    OrderQueue: { url: string; type: "sst.aws.Queue" };
+    PaymentsBus: { name: string; arn: string; type: "sst.aws.Bus" };
+    StripeSecretKey: { value: string; type: "sst.sst.Secret" };
+    StripeWebhookSecret: { value: string; type: "sst.sst.Secret" };
+    JwtSecret: { value: string; type: "sst.sst.Secret" };
+    Kafka: { brokers: string[]; topic: string; type: "sst.sst.Linkable" };
+    Stripe: { apiUrl: string; type: "sst.sst.Linkable" };
+  }
+}

@@ -1,0 +1,420 @@
+import { randomBytes } from "node:crypto";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+
+/**
+ * A small proxy of ours in front of stripe-mock. stripe-mock validates every request against
+ * Stripe's OpenAPI spec but is stateless: a PaymentIntent's status does not follow confirm or
+ * capture_method. The proxy forwards every request, then makes the responses the payment flow
+ * depends on follow the request (PaymentIntents and refunds), keeps Stripe's idempotency
+ * semantics, declines Stripe's test payment methods, injects outages, and counts the calls.
+ */
+
+export interface ProxyCall {
+  readonly method: string;
+  readonly path: string;
+  readonly idempotencyKey?: string;
+  /** Answered from the idempotency cache: Stripe did nothing new. */
+  readonly replayed: boolean;
+  /** The fault injected instead of an answer, if any. */
+  readonly fault?: FaultResponse;
+  readonly status: number;
+  readonly orderId?: string;
+  readonly paymentId?: string;
+}
+
+export type FaultResponse = 500 | 502 | 503 | 429 | "timeout";
+
+export interface FaultRule {
+  /** Matches requests whose PaymentIntent carries this metadata.orderId. */
+  readonly orderId?: string;
+  /** Matches requests whose path contains this. */
+  readonly pathIncludes?: string;
+  readonly method?: string;
+  readonly respond: FaultResponse;
+  /** How many matching requests get the fault; all of them when not given. */
+  readonly times?: number;
+  /** For "timeout": how long to hold the request before dropping it. */
+  readonly delayMs?: number;
+}
+
+export interface StripeProxy {
+  readonly url: string;
+  calls(): readonly ProxyCall[];
+  /** Non-replayed, successful calls per idempotency key: what Stripe actually did. */
+  effectiveCallsByKey(): Map<string, number>;
+  injectFaults(rules: readonly FaultRule[]): void;
+  clearFaults(): void;
+  /** Forgets every idempotency key, as Stripe does after 24 hours. */
+  forgetIdempotencyKeys(): void;
+  stop(): Promise<void>;
+}
+
+/** Stripe's test payment methods that decline, and how (https://docs.stripe.com/testing). */
+const DECLINES: Record<string, { code: string; decline_code: string; message: string }> = {
+  pm_card_chargeDeclined: {
+    code: "card_declined",
+    decline_code: "generic_decline",
+    message: "Your card was declined.",
+  },
+  pm_card_visa_chargeDeclined: {
+    code: "card_declined",
+    decline_code: "generic_decline",
+    message: "Your card was declined.",
+  },
+  pm_card_chargeDeclinedInsufficientFunds: {
+    code: "card_declined",
+    decline_code: "insufficient_funds",
+    message: "Your card has insufficient funds.",
+  },
+  pm_card_chargeDeclinedExpiredCard: {
+    code: "expired_card",
+    decline_code: "expired_card",
+    message: "Your card has expired.",
+  },
+  pm_card_chargeDeclinedFraudulent: {
+    code: "card_declined",
+    decline_code: "fraudulent",
+    message: "Your card was declined.",
+  },
+};
+const REQUIRES_ACTION = new Set(["pm_card_authenticationRequired", "pm_card_threeDSecure2Required"]);
+
+interface Intent {
+  id: string;
+  amount: number;
+  currency: string;
+  capture_method: "automatic" | "manual" | "automatic_async";
+  metadata: Record<string, string>;
+  payment_method: string | null;
+  status: string;
+  amount_received: number;
+  amount_capturable: number;
+  amount_refunded: number;
+  latest_charge: string | null;
+  canceled_at: number | null;
+}
+
+type Reply = { status: number; body: unknown };
+
+const newId = (prefix: string) => `${prefix}_${randomBytes(12).toString("hex")}`;
+const stripeError = (
+  status: number,
+  type: string,
+  message: string,
+  extra: Record<string, unknown> = {},
+): Reply => ({
+  status,
+  body: { error: { type, message, ...extra } },
+});
+
+/** Reads an application/x-www-form-urlencoded Stripe body into a flat map (`metadata[orderId]` kept as is). */
+function parseForm(body: string): Map<string, string> {
+  return new Map(new URLSearchParams(body).entries());
+}
+const metadataOf = (form: Map<string, string>) =>
+  Object.fromEntries(
+    [...form.entries()]
+      .filter(([k]) => k.startsWith("metadata["))
+      .map(([k, v]) => [k.slice("metadata[".length, -1), v]),
+  );
+const wantsExpandedCharge = (form: Map<string, string>, query: URLSearchParams) =>
+  [...form.entries(), ...query.entries()].some(([k, v]) => k.startsWith("expand") && v === "latest_charge");
+
+export async function startStripeProxy(options: {
+  stripeMockUrl: string;
+  port?: number;
+}): Promise<StripeProxy> {
+  const intents = new Map<string, Intent>();
+  const idempotency = new Map<string, { fingerprint: string; reply: Reply }>();
+  const calls: ProxyCall[] = [];
+  let faults: Array<FaultRule & { left: number }> = [];
+
+  const view = (intent: Intent, expandCharge: boolean) => ({
+    ...intent,
+    latest_charge:
+      expandCharge && intent.latest_charge
+        ? {
+            id: intent.latest_charge,
+            object: "charge",
+            authorization_code: "123456",
+            amount: intent.amount,
+            status: "succeeded",
+          }
+        : intent.latest_charge,
+  });
+
+  async function forward(req: IncomingMessage, path: string, body: string): Promise<Reply> {
+    const response = await fetch(`${options.stripeMockUrl}${path}`, {
+      method: req.method,
+      headers: {
+        authorization: req.headers.authorization ?? "",
+        "content-type": req.headers["content-type"] ?? "application/x-www-form-urlencoded",
+        "stripe-version": String(req.headers["stripe-version"] ?? ""),
+      },
+      body: req.method === "GET" || req.method === "DELETE" ? undefined : body,
+    });
+    return { status: response.status, body: await response.json() };
+  }
+
+  /** Makes stripe-mock's canned answer follow the request for the endpoints the flow depends on. */
+  function stateful(method: string, url: URL, form: Map<string, string>, mock: Reply): Reply {
+    if (mock.status >= 400) return mock;
+    const expand = wantsExpandedCharge(form, url.searchParams);
+    const parts = url.pathname.split("/").filter(Boolean); // v1, payment_intents, id, action
+    if (parts[1] === "payment_intents" && method === "POST" && parts.length === 2) {
+      const intent: Intent = {
+        ...(mock.body as Intent),
+        id: newId("pi"),
+        amount: Number(form.get("amount")),
+        currency: form.get("currency") ?? "usd",
+        capture_method: (form.get("capture_method") as Intent["capture_method"]) ?? "automatic",
+        metadata: metadataOf(form),
+        payment_method: form.get("payment_method") ?? null,
+        status: form.get("payment_method") ? "requires_confirmation" : "requires_payment_method",
+        amount_received: 0,
+        amount_capturable: 0,
+        amount_refunded: 0,
+        latest_charge: null,
+        canceled_at: null,
+      };
+      intents.set(intent.id, intent);
+      if (form.get("confirm") === "true") return confirm(intent, form, expand);
+      return { status: 200, body: view(intent, expand) };
+    }
+    if (parts[1] === "payment_intents" && parts[2]) {
+      const intent = intents.get(parts[2]);
+      if (!intent)
+        return stripeError(404, "invalid_request_error", `No such payment_intent: '${parts[2]}'`, {
+          code: "resource_missing",
+        });
+      if (method === "GET" && parts.length === 3) return { status: 200, body: view(intent, expand) };
+      if (parts[3] === "confirm") return confirm(intent, form, expand);
+      if (parts[3] === "capture") {
+        if (intent.status !== "requires_capture") return unexpectedState(intent, "capture");
+        const amount = form.has("amount_to_capture")
+          ? Number(form.get("amount_to_capture"))
+          : intent.amount_capturable;
+        if (amount > intent.amount_capturable) {
+          return stripeError(
+            400,
+            "invalid_request_error",
+            "amount_to_capture is greater than the amount capturable",
+            {
+              code: "amount_too_large",
+            },
+          );
+        }
+        Object.assign(intent, { status: "succeeded", amount_received: amount, amount_capturable: 0 });
+        return { status: 200, body: view(intent, expand) };
+      }
+      if (parts[3] === "cancel") {
+        if (["succeeded", "canceled", "processing"].includes(intent.status))
+          return unexpectedState(intent, "cancel");
+        Object.assign(intent, {
+          status: "canceled",
+          amount_capturable: 0,
+          canceled_at: Math.floor(Date.now() / 1000),
+        });
+        return { status: 200, body: view(intent, expand) };
+      }
+    }
+    if (parts[1] === "refunds" && method === "POST" && parts.length === 2) {
+      const intent = intents.get(form.get("payment_intent") ?? "");
+      if (!intent)
+        return stripeError(404, "invalid_request_error", "No such payment_intent", {
+          code: "resource_missing",
+        });
+      const refundable = intent.amount_received - intent.amount_refunded;
+      const amount = form.has("amount") ? Number(form.get("amount")) : refundable;
+      if (intent.status !== "succeeded" || amount > refundable || amount <= 0) {
+        return stripeError(
+          400,
+          "invalid_request_error",
+          `Refund amount (${amount}) is greater than unrefunded amount on charge (${refundable})`,
+          {
+            code: "charge_already_refunded",
+          },
+        );
+      }
+      intent.amount_refunded += amount;
+      return {
+        status: 200,
+        body: {
+          ...(mock.body as object),
+          id: newId("re"),
+          amount,
+          currency: intent.currency,
+          payment_intent: intent.id,
+          status: "succeeded",
+          metadata: metadataOf(form),
+        },
+      };
+    }
+    return mock;
+  }
+
+  function unexpectedState(intent: Intent, action: string): Reply {
+    return stripeError(
+      400,
+      "invalid_request_error",
+      `This PaymentIntent's ${action} could not be performed because it has a status of ${intent.status}.`,
+      {
+        code: "payment_intent_unexpected_state",
+        payment_intent: intent,
+      },
+    );
+  }
+
+  function confirm(intent: Intent, form: Map<string, string>, expand: boolean): Reply {
+    if (!["requires_confirmation", "requires_payment_method"].includes(intent.status))
+      return unexpectedState(intent, "confirm");
+    const pm = form.get("payment_method") ?? intent.payment_method;
+    if (!pm)
+      return stripeError(400, "invalid_request_error", "You must provide a payment method", {
+        code: "payment_intent_unexpected_state",
+      });
+    intent.payment_method = pm;
+    const decline = DECLINES[pm];
+    if (decline) {
+      intent.status = "requires_payment_method";
+      return stripeError(402, "card_error", decline.message, {
+        ...decline,
+        payment_intent: view(intent, false),
+      });
+    }
+    if (REQUIRES_ACTION.has(pm)) {
+      intent.status = "requires_action";
+      return { status: 200, body: view(intent, expand) };
+    }
+    intent.latest_charge = newId("ch");
+    if (intent.capture_method === "manual")
+      Object.assign(intent, { status: "requires_capture", amount_capturable: intent.amount });
+    else Object.assign(intent, { status: "succeeded", amount_received: intent.amount });
+    return { status: 200, body: view(intent, expand) };
+  }
+
+  function matchingFault(
+    method: string,
+    path: string,
+    orderId: string | undefined,
+  ): (FaultRule & { left: number }) | undefined {
+    return faults.find(
+      (f) =>
+        f.left > 0 &&
+        (f.method === undefined || f.method === method) &&
+        (f.pathIncludes === undefined || path.includes(f.pathIncludes)) &&
+        (f.orderId === undefined || f.orderId === orderId),
+    );
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse) {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const body = Buffer.concat(chunks).toString();
+    const url = new URL(req.url ?? "/", "http://proxy");
+    const method = req.method ?? "GET";
+    const form = parseForm(body);
+    const intentId = url.pathname.split("/")[3];
+    const known = intentId ? intents.get(intentId) : intents.get(form.get("payment_intent") ?? "");
+    const orderId = metadataOf(form).orderId ?? known?.metadata.orderId;
+    const paymentId = metadataOf(form).paymentId ?? known?.metadata.paymentId;
+    const key = req.headers["idempotency-key"] as string | undefined;
+    const record = (status: number, extra: Partial<ProxyCall> = {}) =>
+      calls.push({
+        method,
+        path: url.pathname,
+        idempotencyKey: key,
+        replayed: false,
+        status,
+        orderId,
+        paymentId,
+        ...extra,
+      });
+    const send = (reply: Reply, headers: Record<string, string> = {}) => {
+      res.writeHead(reply.status, {
+        "content-type": "application/json",
+        "request-id": newId("req"),
+        ...headers,
+      });
+      res.end(JSON.stringify(reply.body));
+    };
+
+    const fault = matchingFault(method, url.pathname, orderId);
+    if (fault) {
+      fault.left -= 1;
+      record(fault.respond === "timeout" ? 0 : fault.respond, { fault: fault.respond });
+      if (fault.respond === "timeout") {
+        await new Promise((resolve) => setTimeout(resolve, fault.delayMs ?? 15_000));
+        res.destroy();
+        return;
+      }
+      const type = fault.respond === 429 ? "rate_limit_error" : "api_error";
+      send(stripeError(fault.respond, type, `injected ${fault.respond} by the test proxy`));
+      return;
+    }
+
+    const fingerprint = `${method} ${url.pathname} ${body}`;
+    if (key && method === "POST") {
+      const cached = idempotency.get(key);
+      if (cached) {
+        if (cached.fingerprint !== fingerprint) {
+          record(400);
+          send(
+            stripeError(
+              400,
+              "idempotency_error",
+              `Keys for idempotent requests can only be used with the same parameters they were first used with. Try using a key other than '${key}'.`,
+            ),
+          );
+          return;
+        }
+        record(cached.reply.status, { replayed: true });
+        send(cached.reply, { "idempotent-replayed": "true" });
+        return;
+      }
+    }
+    const reply = stateful(method, url, form, await forward(req, `${url.pathname}${url.search}`, body));
+    if (key && method === "POST") idempotency.set(key, { fingerprint, reply });
+    record(reply.status);
+    send(reply);
+  }
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((error) => {
+      res.writeHead(502, { "content-type": "application/json" });
+      res.end(
+        JSON.stringify({ error: { type: "api_error", message: `proxy: ${(error as Error).message}` } }),
+      );
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+
+  return {
+    url: `http://127.0.0.1:${port}`,
+    calls: () => calls,
+    effectiveCallsByKey() {
+      const counts = new Map<string, number>();
+      for (const c of calls) {
+        if (c.idempotencyKey && !c.replayed && !c.fault && c.status < 500)
+          counts.set(c.idempotencyKey, (counts.get(c.idempotencyKey) ?? 0) + 1);
+      }
+      return counts;
+    },
+    injectFaults(rules) {
+      faults = [...faults, ...rules.map((r) => ({ ...r, left: r.times ?? Number.POSITIVE_INFINITY }))];
+    },
+    clearFaults() {
+      faults = [];
+    },
+    forgetIdempotencyKeys() {
+      idempotency.clear();
+    },
+    stop: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
