@@ -192,7 +192,7 @@ describe("process-payment", () => {
 
   it("rejects a card-testing burst without calling the gateway", async () => {
     const customer = customerId();
-    const orders = Array.from({ length: 24 }, orderId);
+    const orders = Array.from({ length: 25 }, orderId);
     const bodies = orders.map((o) =>
       JSON.stringify({
         order_id: o,
@@ -201,8 +201,10 @@ describe("process-payment", () => {
         payment_method_id: "pm_card_visa",
       }),
     );
-    // Batches as a burst arrives: the velocity counted at initiation is seen by the next payments at once.
-    for (let i = 0; i < bodies.length; i += 8) await handler(sqsEvent(bodies.slice(i, i + 8)), context);
+    // Batches as a burst arrives; records of one batch run in parallel, so the last payment comes alone
+    // and must see the 24 before it, counted at their initiation.
+    for (let i = 0; i < 24; i += 8) await handler(sqsEvent(bodies.slice(i, i + 8)), context);
+    await handler(sqsEvent(bodies.slice(24)), context);
     const outcomes = await Promise.all(orders.map(async (o) => (await paymentOf(o))!.events.at(-1)!));
     expect(outcomes[0]).toMatchObject({ type: "PaymentCaptured" });
     const last = outcomes.at(-1)!;
