@@ -1,3 +1,4 @@
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
@@ -63,9 +64,11 @@ export async function startLocalPlatform(options: PlatformOptions): Promise<Loca
     return service;
   };
   const kafkaData = options.dataDir ? join(options.dataDir, "kafka") : join(options.logDir, "kafka-data");
+  const dynamoData = options.dataDir ? join(options.dataDir, "dynamodb") : undefined;
+  if (dynamoData) mkdirSync(dynamoData, { recursive: true });
   const started = await Promise.allSettled([
     timed("dynamodb", () =>
-      startDynamoDbLocal({ port: ports.dynamodb, dbPath: options.dataDir, logDir: options.logDir }),
+      startDynamoDbLocal({ port: ports.dynamodb, dbPath: dynamoData, logDir: options.logDir }),
     ),
     timed("moto", () => startMoto({ port: ports.moto, logDir: options.logDir })),
     timed("kafka", () => startKafka({ port: ports.kafka, dataDir: kafkaData, logDir: options.logDir })),
