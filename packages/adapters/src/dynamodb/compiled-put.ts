@@ -1,21 +1,30 @@
 import type { PutCommandInput } from "@aws-sdk/lib-dynamodb";
 
+/** What every conditional create of one entity shares: all of ElectroDB's params but the item's own values. */
+export interface CreateTemplate {
+  readonly TableName: string;
+  readonly ConditionExpression: string;
+  readonly ExpressionAttributeNames: Record<string, string>;
+  /** ElectroDB's identity attributes (entity name and version), the same on every item. */
+  readonly identity: Readonly<Record<string, string>>;
+}
+
 /**
  * ElectroDB builds a fresh chain of clause objects for every `create().params()`: on this
  * machine 80–150 µs of CPU per write under load, which is what stood between the store and the
  * raw SDK (SPEC §9). The parameters of a conditional create differ between items only in the
- * item itself, so ElectroDB generates them once here, and each write reuses that shape: the same
- * ConditionExpression, names and ElectroDB identity attributes, with the keys filled in.
- * `compiled-put.test.ts` checks, item by item, that the result equals ElectroDB's own params.
+ * item itself, so ElectroDB generates them once, here, from a sample item, and the writers fill
+ * in each item. The keys the writers compute are checked against ElectroDB's for the sample here,
+ * and `compiled-put.test.ts` holds whole params equal to ElectroDB's own, item by item.
  */
-export function compileCreateParams<Item extends Record<string, unknown>>(
+export function electroCreateTemplate<Item extends Record<string, unknown>>(
   generate: (item: Item) => PutCommandInput,
   sample: Item,
   keys: (item: Item) => Record<string, string>,
-): (item: Item) => PutCommandInput {
-  const template = generate(sample);
+): CreateTemplate {
+  const params = generate(sample);
+  const generated = params.Item ?? {};
   const sampleKeys = keys(sample);
-  const generated = template.Item ?? {};
   for (const [name, value] of Object.entries(sampleKeys)) {
     if (generated[name] !== value) {
       throw new Error(
@@ -23,10 +32,16 @@ export function compileCreateParams<Item extends Record<string, unknown>>(
       );
     }
   }
-  // Everything ElectroDB adds to the item that is neither an attribute nor a key: its identity fields.
   const identity = Object.fromEntries(
     Object.entries(generated).filter(([name]) => !(name in sample) && !(name in sampleKeys)),
-  );
-  const { Item: _item, ...rest } = template;
-  return (item) => ({ ...rest, Item: { ...item, ...keys(item), ...identity } });
+  ) as Record<string, string>;
+  if (!params.TableName || !params.ConditionExpression || !params.ExpressionAttributeNames) {
+    throw new Error("ElectroDB's create params have no table, condition or names: its output changed");
+  }
+  return {
+    TableName: params.TableName,
+    ConditionExpression: params.ConditionExpression,
+    ExpressionAttributeNames: params.ExpressionAttributeNames,
+    identity,
+  };
 }

@@ -21,7 +21,7 @@ import {
   UniquenessConflictError,
 } from "@payments/core";
 import { electro, eventStoreTable } from "@payments/topology";
-import { compileCreateParams } from "./compiled-put";
+import { electroCreateTemplate } from "./compiled-put";
 import { eventEntity, eventKeys, uniqueEntity, uniqueKeys, VERSION_PAD } from "./entities";
 
 export interface DynamoEventStoreOptions {
@@ -152,49 +152,33 @@ export function eventItem(event: RecordedEvent) {
 type EventItem = ReturnType<typeof eventItem>;
 type ClaimItem = { kind: string; value: string; paymentId: string; createdAt: string };
 
+const sampleEvent: EventItem = {
+  paymentId: "pay_sample",
+  version: 1,
+  id: "sample",
+  type: "PaymentInitiated",
+  schemaVersion: 1,
+  occurredAt: "",
+  data: {},
+  metadata: {},
+};
+
 /**
- * ElectroDB's conditional create of an event item, generated once (see compiled-put.ts). The item
- * is built as one literal, the hottest path of the store; compiled-put.test.ts holds it equal to
- * ElectroDB's own params.
+ * ElectroDB's conditional create of an event item, generated once (see compiled-put.ts); the
+ * item is one literal, as this is the store's hottest path.
  */
 export function compileEventPut(
   events: ReturnType<typeof eventEntity>,
 ): (item: EventItem) => PutCommandInput {
-  const generic = compileCreateParams<EventItem>(
+  const { identity, ...template } = electroCreateTemplate<EventItem>(
     (item) => events.create(item).params<PutCommandInput>(),
-    {
-      paymentId: "pay_sample",
-      version: 1,
-      id: "sample",
-      type: "PaymentInitiated",
-      schemaVersion: 1,
-      occurredAt: "",
-      data: {},
-      metadata: {},
-    },
+    sampleEvent,
     eventKeys,
   );
-  const {
-    TableName,
-    ConditionExpression,
-    ExpressionAttributeNames,
-    Item: sample,
-  } = generic({
-    paymentId: "pay_sample",
-    version: 1,
-    id: "sample",
-    type: "PaymentInitiated",
-    schemaVersion: 1,
-    occurredAt: "",
-    data: {},
-    metadata: {},
-  });
-  const entity = sample?.[electro.entityAttribute] as string;
-  const entityVersion = sample?.__edb_v__ as string;
+  const entity = identity[electro.entityAttribute];
+  const entityVersion = identity.__edb_v__;
   return (item) => ({
-    TableName,
-    ConditionExpression,
-    ExpressionAttributeNames,
+    ...template,
     Item: {
       paymentId: item.paymentId,
       version: item.version,
@@ -216,11 +200,26 @@ export function compileEventPut(
 export function compileClaimPut(
   uniques: ReturnType<typeof uniqueEntity>,
 ): (item: ClaimItem) => PutCommandInput {
-  return compileCreateParams<ClaimItem>(
+  const { identity, ...template } = electroCreateTemplate<ClaimItem>(
     (item) => uniques.create(item).params<PutCommandInput>(),
     { kind: "orderId", value: "sample", paymentId: "pay_sample", createdAt: "" },
     uniqueKeys,
   );
+  const entity = identity[electro.entityAttribute];
+  const entityVersion = identity.__edb_v__;
+  return (item) => ({
+    ...template,
+    Item: {
+      kind: item.kind,
+      value: item.value,
+      paymentId: item.paymentId,
+      createdAt: item.createdAt,
+      [eventStoreTable.partitionKey]: `unique#${item.kind}#${item.value}`,
+      [eventStoreTable.sortKey]: "unique",
+      [electro.entityAttribute]: entity,
+      __edb_v__: entityVersion,
+    },
+  });
 }
 
 type TransactionItem = { kind: "event" } | { kind: "claim"; claim: UniqueClaim };

@@ -21,7 +21,7 @@ import type { PaymentEvent } from "@payments/events";
 import { ensureTable } from "@payments/local";
 import { eventStoreTable } from "@payments/topology";
 import { monotonicFactory } from "ulid";
-import { type Figures, measure, summarize } from "./measure";
+import { type Figures, measure, type Run, summarize } from "./measure";
 import { writeUnits } from "./write-units";
 
 export interface AppendBenchOptions {
@@ -34,6 +34,8 @@ export interface AppendBenchOptions {
 
 export interface AppendBenchResult {
   readonly figures: Record<ScenarioName, Figures>;
+  /** Each round's throughput per scenario, in round order, for ratios paired by round. */
+  readonly roundOpsPerSecond: Record<ScenarioName, number[]>;
   readonly writeUnitsPerEvent: Record<ScenarioName, WriteUnits>;
 }
 
@@ -236,7 +238,7 @@ export async function runAppendBench(options: AppendBenchOptions): Promise<Appen
     ["raw PutItem", "store: single event", "Castore pushEvent"],
     ["raw TransactWriteItems", "store: transaction"],
   ];
-  const results = new Map<ScenarioName, Array<{ seconds: number; latenciesMs: number[] }>>();
+  const results = new Map<ScenarioName, Run[]>();
   const perRound = Math.ceil(total / rounds);
   for (const group of groups) {
     for (let round = 0; round < rounds; round++) {
@@ -253,8 +255,12 @@ export async function runAppendBench(options: AppendBenchOptions): Promise<Appen
     ScenarioName,
     Figures
   >;
+  const roundOpsPerSecond = Object.fromEntries(
+    names.map((n) => [n, results.get(n)!.map((r) => r.latenciesMs.length / r.seconds)]),
+  ) as Record<ScenarioName, number[]>;
   return {
     figures,
+    roundOpsPerSecond,
     writeUnitsPerEvent: await measureWriteUnits(client, { ourTable, rawTable, castoreTable, run }),
   };
 }

@@ -47,15 +47,24 @@ const fmt = (n: number, digits = 0) => n.toFixed(digits);
 
 function appendReport(result: AppendBenchResult, concurrency: number): string {
   const f = result.figures;
-  const ratio = (a: ScenarioName, b: ScenarioName) => f[a].opsPerSecond / f[b].opsPerSecond;
+  const pooled = (a: ScenarioName, b: ScenarioName) => f[a].opsPerSecond / f[b].opsPerSecond;
+  /** The median over rounds of a/b within the same round: robust to the server drifting between rounds. */
+  const paired = (a: ScenarioName, b: ScenarioName) => {
+    const ratios = result.roundOpsPerSecond[a].map((x, i) => x / result.roundOpsPerSecond[b][i]!).sort((x, y) => x - y);
+    const mid = Math.floor(ratios.length / 2);
+    return ratios.length % 2 ? ratios[mid]! : (ratios[mid - 1]! + ratios[mid]!) / 2;
+  };
+  const ratio = (a: ScenarioName, b: ScenarioName) => ({ pooled: pooled(a, b), paired: paired(a, b) });
   const rows = (Object.keys(f) as ScenarioName[]).map(
     (name) =>
-      `| ${name} | ${fmt(f[name].opsPerSecond)} | ${fmt(f[name].p50, 2)} | ${fmt(f[name].p99, 2)} | ${result.writeUnitsPerEvent[name].rule} | ${result.writeUnitsPerEvent[name].local} | ${f[name].count} |`,
+      `| ${name} | ${fmt(f[name].opsPerSecond)} | ${fmt(f[name].p50, 2)} | ${fmt(f[name].p99, 2)} | ${fmt(f[name].clientCpuMicros)} | ${result.writeUnitsPerEvent[name].rule} | ${result.writeUnitsPerEvent[name].local} | ${f[name].count} |`,
   );
   const single = ratio("store: single event", "raw PutItem");
   const castore = ratio("store: single event", "Castore pushEvent");
   const tx = ratio("store: transaction", "raw TransactWriteItems");
   const verdict = (ok: boolean) => (ok ? "met" : "**not met**");
+  const row = (target: string, r: { pooled: number; paired: number }, ok: (x: number) => boolean) =>
+    `| ${target} | ${fmt(r.paired, 3)} | ${fmt(r.pooled, 3)} | ${verdict(ok(r.paired))} |`;
   return [
     `## Event-store append, ${concurrency} in flight`,
     "",
@@ -63,15 +72,18 @@ function appendReport(result: AppendBenchResult, concurrency: number): string {
     "Single-event scenarios write one event to a new stream; transactional ones write two events and an orderId",
     "uniqueness row in one TransactWriteItems. Raw scenarios write the same items with the bare document client.",
     "",
-    "| scenario | appends/s | p50 ms | p99 ms | write units per event (DynamoDB's rules) | (as DynamoDB Local reports) | appends |",
-    "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    "| scenario | appends/s | p50 ms | p99 ms | client CPU µs/append | write units per event (DynamoDB's rules) | (as DynamoDB Local reports) | appends |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ...rows,
     "",
-    "| target (SPEC §9) | ratio | |",
-    "| --- | ---: | --- |",
-    `| single-event append ≥ 0.9× raw PutItem | ${fmt(single, 3)} | ${verdict(single >= 0.9)} |`,
-    `| single-event append ahead of Castore pushEvent | ${fmt(castore, 3)} | ${verdict(castore > 1)} |`,
-    `| transactional append ≥ 0.85× raw TransactWriteItems | ${fmt(tx, 3)} | ${verdict(tx >= 0.85)} |`,
+    "| target (SPEC §9) | ratio, median of rounds | ratio, pooled | |",
+    "| --- | ---: | ---: | --- |",
+    row("single-event append ≥ 0.9× raw PutItem", single, (x) => x >= 0.9),
+    row("single-event append ahead of Castore pushEvent", castore, (x) => x > 1),
+    row("transactional append ≥ 0.85× raw TransactWriteItems", tx, (x) => x >= 0.85),
+    "",
+    "The verdict uses the median of the per-round ratios (each round runs the scenarios back to back, in a",
+    "rotated order); the pooled ratio divides the totals and is swayed by whichever rounds the server was slow in.",
     "",
     "Write units per event: a transaction's units are divided by its two events, so they include the uniqueness",
     "row. DynamoDB's rules: one unit per started KB of item, twice that in a transaction, and one more for the",

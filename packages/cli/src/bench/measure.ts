@@ -1,11 +1,15 @@
+/** One timed run: wall time, each operation's latency, and this process's CPU time. */
+export interface Run {
+  readonly seconds: number;
+  readonly latenciesMs: number[];
+  readonly cpuMicros: number;
+}
+
 /** Runs `total` operations with `concurrency` in flight and records each one's latency. */
-export async function measure(
-  total: number,
-  concurrency: number,
-  op: (i: number) => Promise<unknown>,
-): Promise<{ seconds: number; latenciesMs: number[] }> {
+export async function measure(total: number, concurrency: number, op: (i: number) => Promise<unknown>): Promise<Run> {
   const latenciesMs: number[] = new Array(total);
   let next = 0;
+  const cpu = process.cpuUsage();
   const started = process.hrtime.bigint();
   const worker = async () => {
     while (next < total) {
@@ -16,7 +20,9 @@ export async function measure(
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
-  return { seconds: Number(process.hrtime.bigint() - started) / 1e9, latenciesMs };
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const used = process.cpuUsage(cpu);
+  return { seconds, latenciesMs, cpuMicros: used.user + used.system };
 }
 
 export function percentile(sorted: readonly number[], p: number): number {
@@ -29,16 +35,20 @@ export interface Figures {
   readonly p50: number;
   readonly p99: number;
   readonly count: number;
+  /** The client's own CPU per operation (SDK, marshalling, the store's code), in µs. */
+  readonly clientCpuMicros: number;
 }
 
 /** Pools the rounds of one scenario into one set of figures. */
-export function summarize(rounds: ReadonlyArray<{ seconds: number; latenciesMs: number[] }>): Figures {
+export function summarize(rounds: readonly Run[]): Figures {
   const latencies = rounds.flatMap((r) => r.latenciesMs).sort((a, b) => a - b);
   const seconds = rounds.reduce((s, r) => s + r.seconds, 0);
+  const cpu = rounds.reduce((s, r) => s + r.cpuMicros, 0);
   return {
     opsPerSecond: latencies.length / seconds,
     p50: percentile(latencies, 50),
     p99: percentile(latencies, 99),
     count: latencies.length,
+    clientCpuMicros: cpu / latencies.length,
   };
 }
