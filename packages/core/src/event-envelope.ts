@@ -6,6 +6,7 @@ import {
   type PaymentEventType,
   paymentEventSchemas,
 } from "@payments/events";
+import type { ZodType } from "zod";
 import { EventSchemaError, EventTooLargeError } from "./errors";
 
 /** A domain event as stored and published: the event plus its envelope (SPEC §5). */
@@ -57,12 +58,21 @@ export function assertPublishable(event: RecordedEvent, limit = EVENTBRIDGE_ENTR
   if (bytes > limit) throw new EventTooLargeError(event.paymentId, event.type, bytes, limit);
 }
 
-type Upcaster = (data: Record<string, unknown>) => Record<string, unknown>;
+/** One step up: the schema an old version is checked against, and how it becomes the next version. */
+interface Upcaster {
+  readonly schema: ZodType;
+  readonly upcast: (data: Record<string, unknown>) => Record<string, unknown>;
+}
 
 /** How each old schema version becomes the next one. Keyed by type, then by the version it upgrades. */
-const upcasters: { [T in PaymentEventType]?: Record<number, Upcaster> } = {
+const upcasters: { readonly [T in PaymentEventType]?: Readonly<Record<number, Upcaster>> } = {
   // v1 → v2: `retryable` was added; every v1 failure was final, so none was retryable.
-  PaymentFailed: { 1: (data) => ({ ...data, retryable: false }) },
+  PaymentFailed: {
+    1: {
+      schema: legacyPaymentEventSchemas.PaymentFailed[1],
+      upcast: (data) => ({ ...data, retryable: false }),
+    },
+  },
 };
 
 /**
@@ -87,17 +97,11 @@ export function parseRecordedEvent(raw: unknown): RecordedEvent {
     throw new EventSchemaError(type, schemaVersion, `this code reads up to v${current.schemaVersion}`);
   }
   while (schemaVersion < current.schemaVersion) {
-    const legacy = (
-      legacyPaymentEventSchemas as Record<
-        string,
-        Record<number, { safeParse(x: unknown): { success: boolean; error?: unknown } }>
-      >
-    )[type]?.[schemaVersion];
-    const upcast = upcasters[type]?.[schemaVersion];
-    if (!legacy || !upcast) throw new EventSchemaError(type, schemaVersion, "no schema for this version");
-    const checked = legacy.safeParse(data);
-    if (!checked.success) throw new EventSchemaError(type, schemaVersion, String(checked.error));
-    data = upcast(data);
+    const step = upcasters[type]?.[schemaVersion];
+    if (!step) throw new EventSchemaError(type, schemaVersion, "no schema for this version");
+    const checked = step.schema.safeParse(data);
+    if (!checked.success) throw new EventSchemaError(type, schemaVersion, checked.error.message);
+    data = step.upcast(data);
     schemaVersion += 1;
   }
   const parsed = current.data.safeParse(data);

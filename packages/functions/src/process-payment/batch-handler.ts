@@ -18,8 +18,6 @@ export interface BatchHandlerDeps {
   readonly metrics: Metrics;
 }
 
-const standardProcessor = new BatchProcessor(EventType.SQS);
-const fifoProcessor = new SqsFifoPartialProcessorAsync();
 let coldStart = true;
 
 /**
@@ -101,13 +99,15 @@ export function createBatchHandler(deps: BatchHandlerDeps) {
     coldStart = false;
     if (wasCold) metrics.addMetric("ColdStart", MetricUnit.Count, 1);
     const fifo = event.Records[0]?.eventSourceARN.endsWith(".fifo") ?? false;
+    // A processor per invocation, not per module: it holds the batch it is working on, and the local
+    // drivers (unlike Lambda) may run several invocations of one handler at once in one process.
     const response = fifo
-      ? await processPartialResponse(event, recordHandler, fifoProcessor, {
+      ? await processPartialResponse(event, recordHandler, new SqsFifoPartialProcessorAsync(), {
           context,
           skipGroupOnError: true,
           throwOnFullBatchFailure: false,
         })
-      : await processPartialResponse(event, recordHandler, standardProcessor, {
+      : await processPartialResponse(event, recordHandler, new BatchProcessor(EventType.SQS), {
           context,
           throwOnFullBatchFailure: false,
         });
