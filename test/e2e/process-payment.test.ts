@@ -141,6 +141,21 @@ describe("process-payment", () => {
     expect(callsFor(payment!.paymentId, "confirm")).toBe(1);
   });
 
+  it("charges nothing more when the same order comes again for another amount, and does not retry it", async () => {
+    const order = orderId();
+    await handler(sqsEvent([formatA(order)]), context);
+    const { result, lines } = await captureConsole(() =>
+      handler(sqsEvent([formatA(order, { amount: "30.00" })]), context),
+    );
+    expect(result.batchItemFailures).toEqual([]);
+    expect(jsonLines(lines).find((l) => l.outcome === "order_conflict")?.reason).toContain(
+      "is for 2599 usd, not 3000 usd",
+    );
+    const payment = await paymentOf(order);
+    expect(foldPayment(payment!.events).state).toMatchObject({ status: "captured", amountCaptured: 2599 });
+    expect(callsFor(payment!.paymentId, "confirm")).toBe(1);
+  });
+
   it("reports exactly the 3 records of a 10-record batch that failed transiently", async () => {
     const orders = Array.from({ length: 10 }, orderId);
     const flaky = [orders[1]!, orders[4]!, orders[8]!];

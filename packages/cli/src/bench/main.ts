@@ -50,7 +50,9 @@ function appendReport(result: AppendBenchResult, concurrency: number): string {
   const pooled = (a: ScenarioName, b: ScenarioName) => f[a].opsPerSecond / f[b].opsPerSecond;
   /** The median over rounds of a/b within the same round: robust to the server drifting between rounds. */
   const paired = (a: ScenarioName, b: ScenarioName) => {
-    const ratios = result.roundOpsPerSecond[a].map((x, i) => x / result.roundOpsPerSecond[b][i]!).sort((x, y) => x - y);
+    const ratios = result.roundOpsPerSecond[a]
+      .map((x, i) => x / result.roundOpsPerSecond[b][i]!)
+      .sort((x, y) => x - y);
     const mid = Math.floor(ratios.length / 2);
     return ratios.length % 2 ? ratios[mid]! : (ratios[mid - 1]! + ratios[mid]!) / 2;
   };

@@ -6,7 +6,11 @@ export interface Run {
 }
 
 /** Runs `total` operations with `concurrency` in flight and records each one's latency. */
-export async function measure(total: number, concurrency: number, op: (i: number) => Promise<unknown>): Promise<Run> {
+export async function measure(
+  total: number,
+  concurrency: number,
+  op: (i: number) => Promise<unknown>,
+): Promise<Run> {
   const latenciesMs: number[] = new Array(total);
   let next = 0;
   const cpu = process.cpuUsage();

@@ -113,7 +113,12 @@ export function startSqsDriver(options: SqsDriverOptions): RunningDriver {
         continue;
       }
       if (messages.length === 0) continue;
-      await invoke(messages);
+      try {
+        await invoke(messages);
+      } catch (error) {
+        // The records not deleted come back after the visibility timeout, as on AWS.
+        console.error(`[${options.fn.name}] could not settle a batch: ${(error as Error).message}`);
+      }
     }
   };
 
