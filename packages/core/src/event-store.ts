@@ -1,5 +1,5 @@
 import type { EventMetadata, PaymentEvent } from "@payments/events";
-import type { RecordedEvent } from "./event-envelope";
+import { assertPublishable, type RecordedEvent, toRecordedEvent } from "./event-envelope";
 
 /** A value only one payment may hold: written with the events, all or nothing (SPEC §3). */
 export interface UniqueClaim {
@@ -33,4 +33,24 @@ export interface EventStore {
   load(paymentId: string, options?: { afterVersion?: number }): Promise<RecordedEvent[]>;
   /** Which payment holds a unique value, if any. */
   findOwner(claim: UniqueClaim): Promise<string | undefined>;
+}
+
+/**
+ * The envelopes an append writes: versions after `expectedVersion`, fresh ids, one timestamp.
+ * Every store calls this first, so an event too large to publish is refused before any write.
+ * @throws EventTooLargeError
+ */
+export function envelopesFor(input: AppendInput): RecordedEvent[] {
+  const occurredAt = input.now.toISOString();
+  const recorded = input.events.map((event, i) =>
+    toRecordedEvent(event, {
+      paymentId: input.paymentId,
+      version: input.expectedVersion + i + 1,
+      id: input.newId(),
+      occurredAt,
+      metadata: input.metadata,
+    }),
+  );
+  for (const event of recorded) assertPublishable(event);
+  return recorded;
 }

@@ -11,12 +11,11 @@ import {
 } from "@aws-sdk/lib-dynamodb";
 import {
   type AppendInput,
-  assertPublishable,
   ConcurrencyError,
   type EventStore,
+  envelopesFor,
   parseRecordedEvent,
   type RecordedEvent,
-  toRecordedEvent,
   type UniqueClaim,
   UniquenessConflictError,
 } from "@payments/core";
@@ -53,17 +52,7 @@ export function createDynamoEventStore({ client, tableName }: DynamoEventStoreOp
   const claimPut = compileClaimPut(uniques);
 
   async function append(input: AppendInput): Promise<RecordedEvent[]> {
-    const occurredAt = input.now.toISOString();
-    const recorded = input.events.map((event, i) =>
-      toRecordedEvent(event, {
-        paymentId: input.paymentId,
-        version: input.expectedVersion + i + 1,
-        id: input.newId(),
-        occurredAt,
-        metadata: input.metadata,
-      }),
-    );
-    for (const event of recorded) assertPublishable(event);
+    const recorded = envelopesFor(input);
     const claims = input.unique ?? [];
     if (recorded.length === 0) return recorded;
 
@@ -88,7 +77,7 @@ export function createDynamoEventStore({ client, tableName }: DynamoEventStoreOp
           kind: claim.kind,
           value: claim.value,
           paymentId: input.paymentId,
-          createdAt: occurredAt,
+          createdAt: recorded[0]!.occurredAt,
         }),
       })),
     ];

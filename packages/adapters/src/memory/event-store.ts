@@ -1,11 +1,10 @@
 import {
   type AppendInput,
-  assertPublishable,
   ConcurrencyError,
   type EventStore,
+  envelopesFor,
   parseRecordedEvent,
   type RecordedEvent,
-  toRecordedEvent,
   type UniqueClaim,
   UniquenessConflictError,
 } from "@payments/core";
@@ -22,17 +21,7 @@ export function createMemoryEventStore(): EventStore & {
   const claimKey = (claim: UniqueClaim) => `${claim.kind}#${claim.value}`;
 
   async function append(input: AppendInput): Promise<RecordedEvent[]> {
-    const occurredAt = input.now.toISOString();
-    const recorded = input.events.map((event, i) =>
-      toRecordedEvent(event, {
-        paymentId: input.paymentId,
-        version: input.expectedVersion + i + 1,
-        id: input.newId(),
-        occurredAt,
-        metadata: input.metadata,
-      }),
-    );
-    for (const event of recorded) assertPublishable(event);
+    const recorded = envelopesFor(input);
     await Promise.resolve(); // yield, as a real store would, so that races can happen in tests
     const stream = streams.get(input.paymentId) ?? [];
     if (stream.length !== input.expectedVersion)
