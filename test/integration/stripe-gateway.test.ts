@@ -1,0 +1,132 @@
+import { randomUUID } from "node:crypto";
+import { createStripeGateway } from "@payments/adapters/stripe";
+import { GatewayDeclinedError, GatewayRequestError, GatewayUnavailableError } from "@payments/core";
+import { type StripeProxy, startStripeProxy } from "@payments/local";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { testStack } from "../helpers/stack";
+
+const stack = testStack();
+let proxy: StripeProxy;
+let gateway: ReturnType<typeof createStripeGateway>;
+
+beforeAll(async () => {
+  proxy = await startStripeProxy({ stripeMockUrl: stack.stripeMockUrl });
+  gateway = createStripeGateway({
+    secretKey: stack.secretValues.StripeSecretKey,
+    apiUrl: proxy.url,
+    timeoutMs: 1_000,
+  });
+});
+afterAll(() => proxy.stop());
+
+const newPayment = (overrides: Partial<Parameters<typeof gateway.create>[0]> = {}) => {
+  const paymentId = `pay_${randomUUID().slice(0, 12)}`;
+  return {
+    paymentId,
+    orderId: `ord-${paymentId}`,
+    amount: 5000,
+    currency: "usd",
+    paymentMethodToken: "pm_card_visa",
+    captureMethod: "manual" as const,
+    idempotencyKey: `${paymentId}:create`,
+    ...overrides,
+  };
+};
+
+describe("the Stripe gateway (stripe-node against stripe-mock, through the proxy)", () => {
+  it("pre-authorizes, captures part of the hold and refunds part of the capture", async () => {
+    const input = newPayment();
+    const created = await gateway.create(input);
+    expect(created).toMatchObject({ status: "requires_confirmation", amount: 5000 });
+    const held = await gateway.confirm({
+      gatewayPaymentId: created.gatewayPaymentId,
+      paymentMethodToken: "pm_card_visa",
+      idempotencyKey: `${input.paymentId}:confirm`,
+    });
+    expect(held).toMatchObject({
+      status: "requires_capture",
+      amountCaptured: 0,
+      authorizationCode: "123456",
+    });
+    const captured = await gateway.capture({
+      gatewayPaymentId: held.gatewayPaymentId,
+      amount: 3000,
+      currency: "usd",
+      idempotencyKey: `${input.paymentId}:capture`,
+    });
+    expect(captured).toMatchObject({ status: "succeeded", amountCaptured: 3000 });
+    const refund = await gateway.refund({
+      gatewayPaymentId: held.gatewayPaymentId,
+      amount: 1000,
+      currency: "usd",
+      idempotencyKey: `${input.paymentId}:refund:1`,
+    });
+    expect(refund).toMatchObject({ amount: 1000, refundId: expect.stringMatching(/^re_/) });
+    const intent = proxy
+      .calls()
+      .find((c) => c.paymentId === input.paymentId && c.path === "/v1/payment_intents");
+    expect(intent).toMatchObject({ orderId: input.orderId, idempotencyKey: `${input.paymentId}:create` });
+  });
+
+  it("cancels an uncaptured hold", async () => {
+    const input = newPayment();
+    const created = await gateway.create(input);
+    await gateway.confirm({
+      gatewayPaymentId: created.gatewayPaymentId,
+      paymentMethodToken: "pm_card_visa",
+      idempotencyKey: `${input.paymentId}:confirm`,
+    });
+    const canceled = await gateway.cancel({
+      gatewayPaymentId: created.gatewayPaymentId,
+      idempotencyKey: `${input.paymentId}:cancel`,
+    });
+    expect(canceled.status).toBe("canceled");
+    expect((await gateway.retrieve(created.gatewayPaymentId)).status).toBe("canceled");
+  });
+
+  it("converts ISK to Stripe's two-decimal form and back", async () => {
+    const input = newPayment({ amount: 500, currency: "isk", captureMethod: "automatic" });
+    const created = await gateway.create(input);
+    expect(created.amount).toBe(500);
+    const request = proxy.calls().filter((c) => c.paymentId === input.paymentId);
+    expect(request).toHaveLength(1);
+    const paid = await gateway.confirm({
+      gatewayPaymentId: created.gatewayPaymentId,
+      paymentMethodToken: "pm_card_visa",
+      idempotencyKey: `${input.paymentId}:confirm`,
+    });
+    expect(paid).toMatchObject({ status: "succeeded", amount: 500, amountCaptured: 500 });
+  });
+
+  it("answers a repeated create with the same idempotency key by the same PaymentIntent", async () => {
+    const input = newPayment();
+    const first = await gateway.create(input);
+    const again = await gateway.create(input);
+    expect(again.gatewayPaymentId).toBe(first.gatewayPaymentId);
+    expect(proxy.effectiveCallsByKey().get(input.idempotencyKey)).toBe(1);
+  });
+
+  it("maps a decline, an outage, a timeout and a refused request to the port's errors", async () => {
+    const declined = newPayment();
+    const intent = await gateway.create(declined);
+    await expect(
+      gateway.confirm({
+        gatewayPaymentId: intent.gatewayPaymentId,
+        paymentMethodToken: "pm_card_chargeDeclinedInsufficientFunds",
+        idempotencyKey: `${declined.paymentId}:confirm`,
+      }),
+    ).rejects.toMatchObject(
+      new GatewayDeclinedError("card_declined", "Your card has insufficient funds.", "insufficient_funds"),
+    );
+
+    const outage = newPayment();
+    proxy.injectFaults([{ orderId: outage.orderId, respond: 503, times: 1 }]);
+    await expect(gateway.create(outage)).rejects.toBeInstanceOf(GatewayUnavailableError);
+
+    const slow = newPayment();
+    proxy.injectFaults([{ orderId: slow.orderId, respond: "timeout", delayMs: 1_500, times: 1 }]);
+    await expect(gateway.create(slow)).rejects.toBeInstanceOf(GatewayUnavailableError);
+
+    await expect(gateway.retrieve("pi_does_not_exist")).rejects.toBeInstanceOf(GatewayRequestError);
+  });
+});
