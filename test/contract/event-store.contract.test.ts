@@ -175,6 +175,32 @@ describe.each(stores)("event store contract: $name", ({ create }) => {
     expect((await store.load(paymentId)).length).toBe(5 + won);
   });
 
+  it("decides on a state the caller already holds, and reads the stream afresh when that state is stale", async () => {
+    const paymentId = newPaymentId();
+    await append(paymentId, 0, history.captured());
+    const handle = createCommandHandler(store, { newId: ulid });
+    // Stale and refusing: authorized at version 4, where a refund breaks a rule. The refusal is
+    // judged again on the stream as it is (captured), where the refund is allowed.
+    const stale = foldPayment((await store.load(paymentId)).slice(0, 4));
+    const refunded = await handle({
+      paymentId,
+      metadata,
+      known: stale,
+      command: { type: "RefundPayment", refundId: "re_1", amount: 100 },
+    });
+    expect(refunded).toMatchObject({ version: 6, state: { amountRefunded: 100 } });
+    const known = foldPayment((await store.load(paymentId)).slice(0, 5));
+    // Stale and allowing (captured, version 5): the append loses the race once, then wins on a fresh read.
+    const again = await handle({
+      paymentId,
+      metadata,
+      known,
+      command: { type: "RefundPayment", refundId: "re_2", amount: 100 },
+    });
+    expect(again).toMatchObject({ version: 7, state: { amountRefunded: 200 } });
+    expect((await store.load(paymentId)).map((e) => e.version)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+  });
+
   it("lets exactly one of two concurrent refunds through when together they exceed the capture", async () => {
     const paymentId = newPaymentId();
     await append(paymentId, 0, history.captured());

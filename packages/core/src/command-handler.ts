@@ -11,6 +11,12 @@ export interface HandleCommandInput {
   readonly metadata: EventMetadata;
   /** Values the new events must hold alone, such as the orderId of a new payment. */
   readonly unique?: (events: readonly PaymentEvent[], state: PaymentState) => readonly UniqueClaim[];
+  /**
+   * The state and version the caller already holds from its previous command, to decide on
+   * without reading the stream again. If it is stale, the append loses the race and the next
+   * attempt reads the stream afresh, so correctness never depends on it.
+   */
+  readonly known?: { readonly state: PaymentState; readonly version: number };
 }
 
 export interface HandleCommandResult {
@@ -42,7 +48,8 @@ export function foldPayment(events: readonly RecordedEvent[]): { state: PaymentS
 /**
  * Runs a command against a payment: load → decide → append. A lost race is retried from a fresh
  * read up to `maxAttempts` times, then reported as a {@link ConcurrencyError}. Rule violations are
- * thrown by decide and never retried.
+ * thrown by decide and never retried, once judged on the stream as it is. With `known`, the first
+ * decision uses the state the caller holds and skips the read; staleness only costs a fresh read.
  *
  * @example
  * const handle = createCommandHandler(store, { newId: ulid });
@@ -52,10 +59,21 @@ export function createCommandHandler(store: EventStore, options: CommandHandlerO
   const { now = () => new Date(), newId, maxAttempts = 5, backoff = jitteredBackoff } = options;
   return async function handleCommand(input: HandleCommandInput): Promise<HandleCommandResult> {
     let lastVersion = 0;
+    let known = input.known;
     for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-      const { state, version } = foldPayment(await store.load(input.paymentId));
+      const fromKnown = known !== undefined;
+      const { state, version } = known ?? foldPayment(await store.load(input.paymentId));
+      known = undefined;
       lastVersion = version;
-      const events = decidePayment(input.command, state, { paymentId: input.paymentId });
+      let events: PaymentEvent[];
+      try {
+        events = decidePayment(input.command, state, { paymentId: input.paymentId });
+      } catch (error) {
+        // A refusal is only reported when judged on the stream as it is: a held state may be stale.
+        if (!fromKnown) throw error;
+        attempt--;
+        continue;
+      }
       if (events.length === 0) return { state, version, appended: [] };
       try {
         const appended = await store.append({
@@ -76,7 +94,8 @@ export function createCommandHandler(store: EventStore, options: CommandHandlerO
             throw new ConcurrencyError(input.paymentId, version, attempt);
           throw error;
         }
-        await backoff(attempt);
+        // A held state that lost the race is simply stale: read afresh at once, no back-off.
+        if (!fromKnown) await backoff(attempt);
       }
     }
     throw new ConcurrencyError(input.paymentId, lastVersion, maxAttempts);

@@ -8,10 +8,12 @@ import {
   type GatewayPayment,
   GatewayRequestError,
   GatewayUnavailableError,
+  type HandleCommandResult,
   isPayment,
   LifecycleRuleError,
   noActivity,
   type Payment,
+  type PaymentCommand,
   type PaymentGateway,
   UniquenessConflictError,
 } from "@payments/core";
@@ -43,6 +45,8 @@ export type OrderOutcome =
   /** The order already has a payment for another amount or currency: nothing is charged. */
   | { readonly kind: "order_conflict"; readonly paymentId: string; readonly reason: string };
 
+type Step = (command: PaymentCommand) => Promise<HandleCommandResult>;
+
 /** Idempotency keys of gateway calls: derived from the payment and the step (SPEC §2). */
 export const gatewayKey = (paymentId: string, step: "create" | "confirm") => `${paymentId}:${step}`;
 
@@ -55,7 +59,7 @@ export function createOrderProcessor(deps: ProcessOrderDeps) {
   async function initiate(request: PaymentRequest, metadata: EventMetadata) {
     const paymentId = request.paymentId ?? deps.newPaymentId();
     try {
-      await deps.handle({
+      const initiated = await deps.handle({
         paymentId,
         metadata,
         command: {
@@ -72,29 +76,25 @@ export function createOrderProcessor(deps: ProcessOrderDeps) {
         },
         unique: () => [{ kind: "orderId", value: request.orderId }],
       });
-      return { paymentId, initiatedNow: true };
+      return { paymentId, initiatedNow: true, known: { state: initiated.state, version: initiated.version } };
     } catch (error) {
       // One payment per order: a second message for the order continues the first payment.
       if (error instanceof UniquenessConflictError && error.ownerPaymentId) {
-        return { paymentId: error.ownerPaymentId, initiatedNow: false };
+        return { paymentId: error.ownerPaymentId, initiatedNow: false, known: undefined };
       }
       if (error instanceof LifecycleRuleError && error.rule === "payment_already_exists") {
-        return { paymentId, initiatedNow: false };
+        return { paymentId, initiatedNow: false, known: undefined };
       }
       throw error;
     }
   }
 
-  const fail = async (paymentId: string, metadata: EventMetadata, code: string, message: string) => {
-    await deps.handle({
-      paymentId,
-      metadata,
-      command: { type: "FailPayment", code, message, retryable: false },
-    });
+  const fail = async (step: Step, paymentId: string, code: string, message: string) => {
+    await step({ type: "FailPayment", code, message, retryable: false });
     return { kind: "failed", paymentId, code } as const;
   };
 
-  async function charge(payment: Payment, paymentId: string, metadata: EventMetadata): Promise<OrderOutcome> {
+  async function charge(step: Step, payment: Payment, paymentId: string): Promise<OrderOutcome> {
     const token = payment.paymentMethod.token!;
     const captureMethod = payment.fraud?.decision === "review" ? "manual" : "automatic";
     let intent: GatewayPayment;
@@ -112,14 +112,10 @@ export function createOrderProcessor(deps: ProcessOrderDeps) {
           idempotencyKey: gatewayKey(paymentId, "create"),
         });
         // Recorded before confirming: a retry, even after the gateway's idempotency window, continues this intent.
-        await deps.handle({
-          paymentId,
-          metadata,
-          command: {
-            type: "RecordPaymentIntent",
-            gateway: deps.gateway.name,
-            gatewayPaymentId: intent.gatewayPaymentId,
-          },
+        await step({
+          type: "RecordPaymentIntent",
+          gateway: deps.gateway.name,
+          gatewayPaymentId: intent.gatewayPaymentId,
         });
       }
       if (intent.status === "requires_confirmation") {
@@ -132,9 +128,9 @@ export function createOrderProcessor(deps: ProcessOrderDeps) {
     } catch (error) {
       if (error instanceof GatewayDeclinedError) {
         if (payment.customerId) await deps.activity.recordDecline(payment.customerId, deps.now());
-        return fail(paymentId, metadata, error.code, error.message);
+        return fail(step, paymentId, error.code, error.message);
       }
-      if (error instanceof GatewayRequestError) return fail(paymentId, metadata, error.code, error.message);
+      if (error instanceof GatewayRequestError) return fail(step, paymentId, error.code, error.message);
       throw error;
     }
 
@@ -142,17 +138,13 @@ export function createOrderProcessor(deps: ProcessOrderDeps) {
       case "succeeded":
       case "requires_capture": {
         const captured = intent.status === "succeeded";
-        await deps.handle({
-          paymentId,
-          metadata,
-          command: {
-            type: "AuthorizePayment",
-            gateway: deps.gateway.name,
-            gatewayPaymentId: intent.gatewayPaymentId,
-            amountAuthorized: intent.amount,
-            authorizationCode: intent.authorizationCode,
-            captured,
-          },
+        await step({
+          type: "AuthorizePayment",
+          gateway: deps.gateway.name,
+          gatewayPaymentId: intent.gatewayPaymentId,
+          amountAuthorized: intent.amount,
+          authorizationCode: intent.authorizationCode,
+          captured,
         });
         return {
           kind: captured ? "captured" : "authorized",
@@ -163,13 +155,13 @@ export function createOrderProcessor(deps: ProcessOrderDeps) {
       }
       case "requires_action":
         return fail(
+          step,
           paymentId,
-          metadata,
           "authentication_required",
           "the card needs the customer to authenticate",
         );
       case "canceled":
-        return fail(paymentId, metadata, "gateway_canceled", "the gateway canceled the payment");
+        return fail(step, paymentId, "gateway_canceled", "the gateway canceled the payment");
       case "processing":
       case "requires_confirmation":
         throw new GatewayUnavailableError(
@@ -188,8 +180,15 @@ export function createOrderProcessor(deps: ProcessOrderDeps) {
       causationId: messageId,
       source: "queue",
     };
-    const { paymentId, initiatedNow } = await initiate(request, metadata);
-    const { state } = foldPayment(await deps.store.load(paymentId));
+    const { paymentId, initiatedNow, known: initiated } = await initiate(request, metadata);
+    let known = initiated ?? foldPayment(await deps.store.load(paymentId));
+    const { state } = known;
+    /** Runs the next command on the state this message already holds, and keeps the result. */
+    const step: Step = async (command) => {
+      const result = await deps.handle({ paymentId, metadata, command, known });
+      known = { state: result.state, version: result.version };
+      return result;
+    };
     if (!isPayment(state)) throw new Error(`payment ${paymentId} has no events after its initiation`);
     if (
       state.amount !== request.amount ||
@@ -205,8 +204,8 @@ export function createOrderProcessor(deps: ProcessOrderDeps) {
     if (state.status !== "initiated") return { kind: "already_done", paymentId, status: state.status };
     if (!state.paymentMethod.token) {
       return fail(
+        step,
         paymentId,
-        metadata,
         "payment_method_required",
         "the message has no payment_method_id to charge",
       );
@@ -219,15 +218,11 @@ export function createOrderProcessor(deps: ProcessOrderDeps) {
         : initiatedNow
           ? await deps.activity.recordPayment(payment.customerId, deps.now())
           : await deps.activity.read(payment.customerId, deps.now());
-      const screened = await deps.handle({
-        paymentId,
-        metadata,
-        command: { type: "ScreenPayment", activity, thresholds: deps.fraudThresholds },
-      });
+      const screened = await step({ type: "ScreenPayment", activity, thresholds: deps.fraudThresholds });
       if (!isPayment(screened.state)) throw new Error(`payment ${paymentId} vanished while screening`);
       payment = screened.state;
       if (payment.status === "rejected") return { kind: "rejected", paymentId, score: payment.fraud!.score };
     }
-    return charge(payment, paymentId, metadata);
+    return charge(step, payment, paymentId);
   };
 }
