@@ -10,6 +10,8 @@ import {
 } from "@aws-sdk/client-sqs";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
 import { createDynamoEventStore } from "@payments/adapters/dynamodb";
+import type { UniqueClaim } from "@payments/core";
+import type { PaymentEvent } from "@payments/events";
 import {
   linkedEnvironment,
   type RunningDriver,
@@ -38,19 +40,37 @@ afterAll(() => {
 });
 
 const fn = { name: "test-function", timeoutMs: 10_000 };
+const store = createDynamoEventStore({ client: clients.dynamodb, tableName: stack.tables.events });
+const versionOf = (r: DynamoDBRecord) => Number(r.dynamodb?.NewImage?.version?.N);
+
+/** The event table's stream, which the stream-driver tests read from its start. */
+async function eventStreamArn(): Promise<string> {
+  const { Table } = await clients.dynamodb.send(new DescribeTableCommand({ TableName: stack.tables.events }));
+  return Table!.LatestStreamArn!;
+}
+
+/** Appends a new payment's history to the stack's event table. */
+function appendNewPayment(paymentId: string, events: PaymentEvent[], unique: UniqueClaim[] = []) {
+  return store.append({
+    paymentId,
+    expectedVersion: 0,
+    events,
+    unique,
+    metadata: { correlationId: "c", causationId: "c", source: "test" },
+    now: new Date(),
+    newId: ulid,
+  });
+}
 
 describe("the DynamoDB Streams driver", () => {
   it("hands the event table's new items to a handler as DynamoDBStreamEvent batches, filtered by entity", async () => {
-    const store = createDynamoEventStore({ client: clients.dynamodb, tableName: stack.tables.events });
     const paymentId = `pay_${ulid()}`;
     const seen: DynamoDBRecord[] = [];
-    const { Table } = await clients.dynamodb.send(
-      new DescribeTableCommand({ TableName: stack.tables.events }),
-    );
+    const streamArn = await eventStreamArn();
     drivers.push(
       startDynamoDbStreamDriver({
         streams: clients.streams,
-        streamArn: Table!.LatestStreamArn!,
+        streamArn,
         fn,
         startingPosition: "TRIM_HORIZON",
         filters: [{ dynamodb: { NewImage: { __edb_e__: { S: ["event"] } } } }],
@@ -59,15 +79,7 @@ describe("the DynamoDB Streams driver", () => {
         },
       }),
     );
-    await store.append({
-      paymentId,
-      expectedVersion: 0,
-      events: history.screened(),
-      unique: [{ kind: "orderId", value: `ord-${paymentId}` }],
-      metadata: { correlationId: "c", causationId: "c", source: "test" },
-      now: new Date(),
-      newId: ulid,
-    });
+    await appendNewPayment(paymentId, history.screened(), [{ kind: "orderId", value: `ord-${paymentId}` }]);
     const records = await eventually(() => (seen.length >= 2 ? seen : undefined), {
       what: "two stream records",
     });
@@ -76,22 +88,18 @@ describe("the DynamoDB Streams driver", () => {
       "PaymentInitiated",
       "PaymentScreened",
     ]);
-    expect(records[0]).toMatchObject({ eventSource: "aws:dynamodb", eventSourceARN: Table!.LatestStreamArn });
+    expect(records[0]).toMatchObject({ eventSource: "aws:dynamodb", eventSourceARN: streamArn });
   });
 
   it("bisects a failing batch, retries a bounded number of times and sends the poison record to the on-failure destination", async () => {
-    const store = createDynamoEventStore({ client: clients.dynamodb, tableName: stack.tables.events });
     const paymentId = `pay_${ulid()}`;
-    const { Table } = await clients.dynamodb.send(
-      new DescribeTableCommand({ TableName: stack.tables.events }),
-    );
+    const streamArn = await eventStreamArn();
     const processed: number[] = [];
     const givenUp: number[] = [];
-    const versionOf = (r: DynamoDBRecord) => Number(r.dynamodb?.NewImage?.version?.N);
     drivers.push(
       startDynamoDbStreamDriver({
         streams: clients.streams,
-        streamArn: Table!.LatestStreamArn!,
+        streamArn,
         fn,
         startingPosition: "TRIM_HORIZON",
         filters: [{ dynamodb: { Keys: { pk: { S: [paymentId] } } } }],
@@ -106,14 +114,7 @@ describe("the DynamoDB Streams driver", () => {
         },
       }),
     );
-    await store.append({
-      paymentId,
-      expectedVersion: 0,
-      events: history.captured(),
-      metadata: { correlationId: "c", causationId: "c", source: "test" },
-      now: new Date(),
-      newId: ulid,
-    });
+    await appendNewPayment(paymentId, history.captured());
     await eventually(() => (givenUp.length > 0 && processed.length >= 4 ? true : undefined), {
       what: "the batch to settle",
     });
@@ -124,18 +125,14 @@ describe("the DynamoDB Streams driver", () => {
 
 describe("the DynamoDB Streams driver's partial batch responses", () => {
   it("resumes from the first record the handler reported failed, and redelivers none before it", async () => {
-    const store = createDynamoEventStore({ client: clients.dynamodb, tableName: stack.tables.events });
     const paymentId = `pay_${ulid()}`;
-    const { Table } = await clients.dynamodb.send(
-      new DescribeTableCommand({ TableName: stack.tables.events }),
-    );
+    const streamArn = await eventStreamArn();
     const deliveries: number[][] = [];
     let failedOnce = false;
-    const versionOf = (r: DynamoDBRecord) => Number(r.dynamodb?.NewImage?.version?.N);
     drivers.push(
       startDynamoDbStreamDriver({
         streams: clients.streams,
-        streamArn: Table!.LatestStreamArn!,
+        streamArn,
         fn,
         startingPosition: "TRIM_HORIZON",
         filters: [{ dynamodb: { Keys: { pk: { S: [paymentId] } } } }],
@@ -150,14 +147,7 @@ describe("the DynamoDB Streams driver's partial batch responses", () => {
         },
       }),
     );
-    await store.append({
-      paymentId,
-      expectedVersion: 0,
-      events: history.captured(),
-      metadata: { correlationId: "c", causationId: "c", source: "test" },
-      now: new Date(),
-      newId: ulid,
-    });
+    await appendNewPayment(paymentId, history.captured());
     await eventually(
       () =>
         failedOnce && deliveries.flat().filter((v) => v === 3).length === 2 && deliveries.flat().includes(5)
