@@ -82,7 +82,10 @@ export async function startKafka(options: KafkaOptions): Promise<RunningService 
     `-Dlog4j.configuration=file:${join(home, "log4j.properties")}`,
   ];
   if (!existsSync(join(options.dataDir, "logs", "meta.properties"))) {
-    const clusterId = randomBytes(16).toString("base64url");
+    // A cluster id is a base64url UUID; Kafka's own never start with "-" (its argument parser reads
+    // one as a flag), so neither do ours.
+    let clusterId = randomBytes(16).toString("base64url");
+    while (clusterId.startsWith("-")) clusterId = randomBytes(16).toString("base64url");
     await run("java", [
       ...jvm,
       "-cp",
