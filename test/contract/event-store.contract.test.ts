@@ -3,9 +3,12 @@ import { createMemoryEventStore } from "@payments/adapters/memory";
 import {
   ConcurrencyError,
   createCommandHandler,
+  EventSchemaError,
   type EventStore,
   EventTooLargeError,
   foldPayment,
+  InvalidCommandError,
+  LifecycleRuleError,
   type RecordedEvent,
   UniquenessConflictError,
 } from "@payments/core";
@@ -15,6 +18,29 @@ import { ulid } from "ulid";
 import { beforeAll, describe, expect, it } from "vitest";
 import { freshEventStoreTable, putRawItem } from "../helpers/dynamo";
 import { history, sampleEvent } from "../helpers/fixtures";
+import { captured10000, refusedCommands } from "../helpers/invalid-commands";
+
+/**
+ * A store whose loads wait until `parties` of them have been made: every racer reads the same
+ * version before any of them appends, so the race the test is about always happens.
+ */
+function withLoadBarrier(store: EventStore, parties: number): EventStore {
+  let arrived = 0;
+  let open: () => void;
+  const gate = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  return {
+    ...store,
+    async load(paymentId, options) {
+      const events = await store.load(paymentId, options);
+      arrived += 1;
+      if (arrived >= parties) open();
+      await gate;
+      return events;
+    },
+  };
+}
 
 interface StoreUnderTest {
   name: string;
@@ -162,17 +188,21 @@ describe.each(stores)("event store contract: $name", ({ create }) => {
   it("reports a lost race as ConcurrencyError once its bounded retries are spent", async () => {
     const paymentId = newPaymentId();
     await append(paymentId, 0, history.captured());
-    const handle = createCommandHandler(store, { newId: ulid, maxAttempts: 1 });
+    // All ten read version 5 before any appends, so exactly one wins and nine lose, every run.
+    const handle = createCommandHandler(withLoadBarrier(store, 10), { newId: ulid, maxAttempts: 1 });
     const results = await Promise.allSettled(
       Array.from({ length: 10 }, (_, i) =>
         handle({ paymentId, metadata, command: { type: "RefundPayment", refundId: `re_${i}`, amount: 1 } }),
       ),
     );
-    const won = results.filter((r) => r.status === "fulfilled").length;
     const lost = results.filter((r) => r.status === "rejected");
-    expect(won).toBeGreaterThanOrEqual(1);
-    for (const r of lost) expect((r as PromiseRejectedResult).reason).toBeInstanceOf(ConcurrencyError);
-    expect((await store.load(paymentId)).length).toBe(5 + won);
+    expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
+    expect(lost).toHaveLength(9);
+    for (const r of lost) {
+      expect((r as PromiseRejectedResult).reason).toBeInstanceOf(ConcurrencyError);
+      expect((r as PromiseRejectedResult).reason).toMatchObject({ expectedVersion: 5, attempts: 1 });
+    }
+    expect((await store.load(paymentId)).length).toBe(6);
   });
 
   it("decides on a state the caller already holds, and reads the stream afresh when that state is stale", async () => {
@@ -259,6 +289,47 @@ describe.each(stores)("event store contract: $name", ({ create }) => {
     await expect(append(paymentId, 0, [sampleEvent("PaymentInitiated"), huge])).rejects.toBeInstanceOf(
       EventTooLargeError,
     );
+    expect(await store.load(paymentId)).toEqual([]);
+  });
+
+  it.each(refusedCommands)(
+    "refuses %s before any read, appends nothing, and the stream still loads",
+    async (_, historyOf, command) => {
+      const paymentId = newPaymentId();
+      const before = historyOf();
+      if (before.length > 0) await append(paymentId, 0, before);
+      const handle = createCommandHandler(store, { newId: ulid });
+      await expect(handle({ paymentId, metadata, command })).rejects.toBeInstanceOf(InvalidCommandError);
+      expect(await store.load(paymentId)).toHaveLength(before.length);
+    },
+  );
+
+  it("refuses a refund of -5000 and then one of 15000 on a 10000 capture: nothing goes back", async () => {
+    const paymentId = newPaymentId();
+    await append(paymentId, 0, captured10000());
+    const handle = createCommandHandler(store, { newId: ulid });
+    await expect(
+      handle({ paymentId, metadata, command: { type: "RefundPayment", refundId: "re_neg", amount: -5000 } }),
+    ).rejects.toMatchObject({ rule: "amount_not_positive" });
+    await expect(
+      handle({ paymentId, metadata, command: { type: "RefundPayment", refundId: "re_big", amount: 15_000 } }),
+    ).rejects.toBeInstanceOf(LifecycleRuleError);
+    expect(foldPayment(await store.load(paymentId)).state).toMatchObject({
+      status: "captured",
+      amountCaptured: 10_000,
+      amountRefunded: 0,
+    });
+  });
+
+  it("refuses an event the read path could not load, whoever built it, and writes nothing", async () => {
+    const paymentId = newPaymentId();
+    const bad = { type: "PaymentCaptured", data: { amount: -1, totalCaptured: -1 } } as PaymentEvent;
+    await expect(append(paymentId, 0, [sampleEvent("PaymentInitiated"), bad])).rejects.toBeInstanceOf(
+      EventSchemaError,
+    );
+    await expect(
+      append(paymentId, 0, [sampleEvent("PaymentInitiated", { currency: "USD" })]),
+    ).rejects.toBeInstanceOf(EventSchemaError);
     expect(await store.load(paymentId)).toEqual([]);
   });
 

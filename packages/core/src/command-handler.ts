@@ -2,7 +2,8 @@ import type { EventMetadata, PaymentEvent } from "@payments/events";
 import { ConcurrencyError } from "./errors";
 import type { RecordedEvent } from "./event-envelope";
 import type { EventStore, UniqueClaim } from "./event-store";
-import { decidePayment, type PaymentCommand } from "./payment-decider";
+import { validatePaymentCommand } from "./payment-commands";
+import { decideValidated, type PaymentCommand } from "./payment-decider";
 import { evolvePayment, initialPaymentState, type PaymentState } from "./payment-state";
 
 export interface HandleCommandInput {
@@ -46,7 +47,7 @@ export function foldPayment(events: readonly RecordedEvent[]): { state: PaymentS
 }
 
 /**
- * Runs a command against a payment: load → decide → append. A lost race is retried from a fresh
+ * Runs a command against a payment: validate → load → decide → append. A lost race is retried from a fresh
  * read up to `maxAttempts` times, then reported as a {@link ConcurrencyError}. Rule violations are
  * thrown by decide and never retried, once judged on the stream as it is. With `known`, the first
  * decision uses the state the caller holds and skips the read; staleness only costs a fresh read.
@@ -58,6 +59,8 @@ export function foldPayment(events: readonly RecordedEvent[]): { state: PaymentS
 export function createCommandHandler(store: EventStore, options: CommandHandlerOptions) {
   const { now = () => new Date(), newId, maxAttempts = 5, backoff = jitteredBackoff } = options;
   return async function handleCommand(input: HandleCommandInput): Promise<HandleCommandResult> {
+    // Checked once, before any read: a malformed command costs no round trip and is never retried.
+    const command = validatePaymentCommand(input.command);
     let lastVersion = 0;
     let known = input.known;
     for (let attempt = 1; attempt <= maxAttempts; attempt++) {
@@ -67,7 +70,7 @@ export function createCommandHandler(store: EventStore, options: CommandHandlerO
       lastVersion = version;
       let events: PaymentEvent[];
       try {
-        events = decidePayment(input.command, state, { paymentId: input.paymentId });
+        events = decideValidated(command, state, { paymentId: input.paymentId });
       } catch (error) {
         // A refusal is only reported when judged on the stream as it is: a held state may be stale.
         if (!fromKnown) throw error;

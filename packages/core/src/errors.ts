@@ -19,7 +19,9 @@ export class InvalidAmountError extends Error {
 export class InvalidCurrencyError extends Error {
   override readonly name = "InvalidCurrencyError";
   constructor(readonly currency: unknown) {
-    super(`currency ${JSON.stringify(currency)} is not an ISO 4217 code (for example "usd")`);
+    const shown =
+      typeof currency === "string" && currency.length > 20 ? `${currency.slice(0, 20)}…` : currency;
+    super(`currency ${JSON.stringify(shown) ?? String(shown)} is not an ISO 4217 code (for example "usd")`);
   }
 }
 
@@ -116,4 +118,25 @@ export class EventSchemaError extends Error {
   ) {
     super(`event ${eventType} v${schemaVersion} does not match its schema: ${detail}`);
   }
+}
+
+/**
+ * A command that cannot be decided on at all: an amount that is not a positive whole number of
+ * minor units, an unknown currency, an empty or over-long string. Refused before any read or write.
+ */
+export class InvalidCommandError extends Error {
+  override readonly name = "InvalidCommandError";
+  constructor(
+    readonly commandType: string,
+    readonly rule: string,
+    readonly field: string,
+    detail: string,
+  ) {
+    super(`${commandType} ${field}: ${detail} (rule ${rule})`);
+  }
+}
+
+/** Configuration the service refuses to start with, such as a fraud threshold that is not a number. */
+export class ConfigurationError extends Error {
+  override readonly name = "ConfigurationError";
 }

@@ -58,6 +58,15 @@ export function assertPublishable(event: RecordedEvent, limit = EVENTBRIDGE_ENTR
   if (bytes > limit) throw new EventTooLargeError(event.paymentId, event.type, bytes, limit);
 }
 
+/**
+ * Refuses an event that the read path would refuse: the write path checks each envelope with the same
+ * schemas as {@link parseRecordedEvent}, so no store can ever hold an event it cannot load again.
+ * @throws EventSchemaError
+ */
+export function assertLoadable(event: RecordedEvent): void {
+  parseRecordedEvent(event);
+}
+
 /** One step up: the schema an old version is checked against, and how it becomes the next version. */
 interface Upcaster {
   readonly schema: ZodType;

@@ -1,5 +1,5 @@
 import type { EventMetadata, PaymentEvent } from "@payments/events";
-import { assertPublishable, type RecordedEvent, toRecordedEvent } from "./event-envelope";
+import { assertLoadable, assertPublishable, type RecordedEvent, toRecordedEvent } from "./event-envelope";
 
 /** A value only one payment may hold: written with the events, all or nothing (SPEC §3). */
 export interface UniqueClaim {
@@ -37,8 +37,9 @@ export interface EventStore {
 
 /**
  * The envelopes an append writes: versions after `expectedVersion`, fresh ids, one timestamp.
- * Every store calls this first, so an event too large to publish is refused before any write.
- * @throws EventTooLargeError
+ * Every store calls this first, so an event that the read path could not load again, or that is too
+ * large to publish, is refused before any write.
+ * @throws EventSchemaError; EventTooLargeError
  */
 export function envelopesFor(input: AppendInput): RecordedEvent[] {
   const occurredAt = input.now.toISOString();
@@ -51,6 +52,9 @@ export function envelopesFor(input: AppendInput): RecordedEvent[] {
       metadata: input.metadata,
     }),
   );
-  for (const event of recorded) assertPublishable(event);
+  for (const event of recorded) {
+    assertLoadable(event);
+    assertPublishable(event);
+  }
   return recorded;
 }

@@ -94,3 +94,52 @@ describe("currencies and formatting", () => {
     expect(formatMinorUnits(1000, "jpy")).toBe("1000");
   });
 });
+
+describe("inputs that once slipped through or misled", () => {
+  it("quotes at most a few dozen characters of a 200,000-digit amount in its error", () => {
+    const huge = "9".repeat(200_000);
+    let message = "";
+    try {
+      toMinorUnits(huge, "usd");
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toContain("over the limit");
+    expect(message).toContain("(200000 characters)");
+    expect(message.length).toBeLessThan(200);
+  });
+
+  it("calls zero zero however it is written, never 'more decimals'", () => {
+    for (const zero of ["0e-9999", "0.000", "-0", "0E+5", ".0"]) {
+      expect(() => toMinorUnits(zero, "usd"), zero).toThrow("must be greater than zero");
+    }
+  });
+
+  it("refuses to format a fraction of a minor unit instead of printing '1..5'", () => {
+    expect(() => formatMinorUnits(1.5, "usd")).toThrow(InvalidAmountError);
+    expect(() => formatMinorUnits(Number.NaN, "usd")).toThrow("not a whole number of minor units");
+    expect(formatMinorUnits(-1234, "kwd")).toBe("-1.234");
+  });
+
+  it("reads a number and the same digits as a string alike", () => {
+    for (const [literal, currency] of [
+      ["25.99", "usd"],
+      ["1.234", "kwd"],
+      ["1000", "jpy"],
+      ["1e2", "usd"],
+    ] as const) {
+      expect(toMinorUnits(Number(literal), currency)).toBe(toMinorUnits(literal, currency));
+    }
+  });
+
+  it("cuts an over-long currency in its error", () => {
+    expect(() => normalizeCurrency("u".repeat(10_000))).toThrow(InvalidCurrencyError);
+    let message = "";
+    try {
+      normalizeCurrency("u".repeat(10_000));
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message.length).toBeLessThan(120);
+  });
+});

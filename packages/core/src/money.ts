@@ -29,6 +29,22 @@ function exponentOf(currency: string): number {
   return exponent;
 }
 
+/** How much of a caller's input an error message quotes: enough to recognise it, never a 200 KB echo. */
+const QUOTE_LIMIT = 40;
+
+/**
+ * Shows an input in an error message: a short plain literal as it is, anything else quoted, and
+ * anything long cut to {@link QUOTE_LIMIT} characters with its full length named.
+ * @example quoteInput("25.999") // '25.999'
+ * @example quoteInput("1".repeat(200000)) // '"1111…" (200000 characters)'
+ */
+export function quoteInput(input: unknown): string {
+  const text = typeof input === "string" ? input : (JSON.stringify(input) ?? String(input));
+  if (text.length > QUOTE_LIMIT)
+    return `${JSON.stringify(`${text.slice(0, QUOTE_LIMIT)}…`)} (${text.length} characters)`;
+  return /^[\w.+-]+$/.test(text) ? text : JSON.stringify(text);
+}
+
 const DECIMAL = /^([+-]?)(\d+)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$|^([+-]?)\.(\d+)(?:[eE]([+-]?\d+))?$/;
 
 /** Splits a decimal literal into sign, digits and a power of ten, with no floating-point step. */
@@ -65,6 +81,8 @@ export function toMinorUnits(
   if (typeof input === "number") {
     if (!Number.isFinite(input))
       throw new InvalidAmountError(`amount ${input} is not a finite number`, input, code);
+    // A JSON number's literal is gone once parsed: 25.9999999999999999 arrives as 26. Callers that
+    // read JSON keep the literal (see order-message.ts); here the number is all there is.
     text = String(input);
   } else if (typeof input === "string") {
     text = input;
@@ -76,9 +94,13 @@ export function toMinorUnits(
     );
   }
   const parsed = parseDecimal(text);
-  if (!parsed)
-    throw new InvalidAmountError(`amount ${JSON.stringify(input)} is not a decimal number`, input, code);
+  const shown = quoteInput(text);
+  if (!parsed) throw new InvalidAmountError(`amount ${shown} is not a decimal number`, input, code);
 
+  // Zero is zero however it is written ("0e-9999", "-0.000"): say so before counting its decimals.
+  if (/^0*$/.test(parsed.digits))
+    throw new InvalidAmountError(`amount ${shown} must be greater than zero`, input, code);
+  if (parsed.negative) throw new InvalidAmountError(`amount ${shown} must not be negative`, input, code);
   // Drop trailing zeros of the fraction ("25.990" is 25.99) before counting decimals.
   let { digits, exponent } = parsed;
   while (exponent < 0 && digits.endsWith("0")) {
@@ -89,7 +111,7 @@ export function toMinorUnits(
   if (shift < 0) {
     const places = -exponent;
     throw new InvalidAmountError(
-      `amount ${text} has more decimals than ${code} allows (${decimals}, not ${places})`,
+      `amount ${shown} has more decimals than ${code} allows (${decimals}, not ${places})`,
       input,
       code,
     );
@@ -102,11 +124,9 @@ export function toMinorUnits(
       : digits.length + shift > 17
         ? BigInt(max) + 1n
         : BigInt(digits) * 10n ** BigInt(shift);
-  if (minor === 0n) throw new InvalidAmountError(`amount ${text} must be greater than zero`, input, code);
-  if (parsed.negative) throw new InvalidAmountError(`amount ${text} must not be negative`, input, code);
   if (minor > BigInt(max)) {
     throw new InvalidAmountError(
-      `amount ${text} ${code} is over the limit of ${formatMinorUnits(max, code)} ${code}`,
+      `amount ${shown} ${code} is over the limit of ${formatMinorUnits(max, code)} ${code}`,
       input,
       code,
     );
@@ -126,7 +146,7 @@ export function assertMinorUnits(
   const code = normalizeCurrency(currency);
   if (typeof amount !== "number" || !Number.isSafeInteger(amount)) {
     throw new InvalidAmountError(
-      `amount ${JSON.stringify(amount)} must be a whole number of ${code}'s minor unit`,
+      `amount ${quoteInput(amount)} must be a whole number of ${code}'s minor unit`,
       amount,
       code,
     );
@@ -140,9 +160,17 @@ export function assertMinorUnits(
 /**
  * Formats minor units as a major-unit decimal string, exactly.
  * @example formatMinorUnits(2599, "usd") // "25.99"
+ * @throws InvalidAmountError for anything but a safe integer: minor units have no fractions
  */
 export function formatMinorUnits(amount: number, currency: string): string {
   const decimals = exponentOf(currency.toLowerCase());
+  if (!Number.isSafeInteger(amount)) {
+    throw new InvalidAmountError(
+      `amount ${quoteInput(amount)} is not a whole number of minor units`,
+      amount,
+      currency,
+    );
+  }
   const negative = amount < 0;
   const digits = String(Math.abs(amount)).padStart(decimals + 1, "0");
   const whole = digits.slice(0, digits.length - decimals);

@@ -8,6 +8,7 @@ import type {
 } from "@payments/events";
 import { LifecycleRuleError, PaymentNotFoundError } from "./errors";
 import { type CustomerActivity, type FraudThresholds, scoreFraud } from "./fraud";
+import { validatePaymentCommand } from "./payment-commands";
 import {
   evolvePayment,
   initialPaymentState,
@@ -76,14 +77,25 @@ function requirePayment(state: PaymentState, ctx: DecideContext): Payment {
 }
 
 /**
- * Decides which events a command produces, or refuses it with a {@link LifecycleRuleError}.
- * Pure and synchronous. An empty list means the command is already done (idempotent repeat).
+ * Decides which events a command produces, or refuses it: an {@link InvalidCommandError} for a
+ * command that is malformed in itself (checked first, see payment-commands.ts), a
+ * {@link LifecycleRuleError} for one that breaks a rule of the lifecycle. Pure and synchronous. An
+ * empty list means the command is already done (idempotent repeat).
  *
  * @example
  * decidePayment({ type: "CancelPayment", reason: "customer" }, authorized, { paymentId: "pay_1" })
  * // [{ type: "PaymentCanceled", data: { reason: "customer" } }]
  */
 export function decidePayment(
+  command: PaymentCommand,
+  state: PaymentState,
+  ctx: DecideContext,
+): PaymentEvent[] {
+  return decideValidated(validatePaymentCommand(command), state, ctx);
+}
+
+/** {@link decidePayment} for a command that {@link validatePaymentCommand} has already accepted. */
+export function decideValidated(
   command: PaymentCommand,
   state: PaymentState,
   ctx: DecideContext,
