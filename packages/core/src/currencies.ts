@@ -31,3 +31,11 @@ for (const [codes, exponent] of [
 export function currencyExponent(currency: string): number | undefined {
   return exponents.get(currency.toLowerCase());
 }
+
+/**
+ * Every currency code the money module accepts, in lower case.
+ * @example knownCurrencies().includes("usd") // true
+ */
+export function knownCurrencies(): string[] {
+  return [...exponents.keys()];
+}

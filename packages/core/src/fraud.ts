@@ -1,5 +1,6 @@
 import type { BillingAddress, FraudDecision } from "@payments/events";
-import { currencyExponent } from "./currencies";
+import { ConfigurationError } from "./errors";
+import { defaultLargeAmount } from "./large-amounts";
 
 /** The customer's recent activity, counted in the write path at initiation (SPEC §2). */
 export interface CustomerActivity {
@@ -36,24 +37,43 @@ export interface FraudThresholds {
   readonly reviewAt: number;
   /** Score from which a payment is rejected (FRAUD_REJECT_AT, default 85). */
   readonly rejectAt: number;
-  /** Large-amount thresholds in minor units per currency; others use 1,000 major units. */
+  /** Large-amount thresholds in minor units per currency, over the defaults of large-amounts.ts. */
   readonly largeAmount?: Readonly<Record<string, number>>;
 }
 
 export const defaultFraudThresholds: FraudThresholds = { reviewAt: 60, rejectAt: 85 };
 
-/** What a large payment is, in minor units: about 1,000 US dollars in each currency. */
-const LARGE_AMOUNT: Readonly<Record<string, number>> = {
-  usd: 1_000_00,
-  eur: 1_000_00,
-  gbp: 800_00,
-  cad: 1_400_00,
-  aud: 1_500_00,
-  jpy: 150_000,
-  krw: 1_300_000,
-  vnd: 25_000_000,
-  inr: 85_000_00,
-};
+/**
+ * Reads the fraud thresholds from configuration, once at start-up. A value that is not a whole
+ * number from 1 to 100, or a review threshold above the reject one, stops the service from starting:
+ * `Number("abc")` is NaN, which approves every score, and `Number("")` is 0, which rejects them all.
+ *
+ * @example fraudThresholdsFromConfig({ FRAUD_REVIEW_AT: "60" }) // { reviewAt: 60, rejectAt: 85 }
+ * @throws ConfigurationError saying which variable is wrong and what would be right
+ */
+export function fraudThresholdsFromConfig(config: {
+  readonly FRAUD_REVIEW_AT?: string;
+  readonly FRAUD_REJECT_AT?: string;
+}): FraudThresholds {
+  const read = (name: "FRAUD_REVIEW_AT" | "FRAUD_REJECT_AT", fallback: number) => {
+    const raw = config[name];
+    if (raw === undefined) return fallback;
+    if (!/^\s*\d{1,3}\s*$/.test(raw) || Number(raw) < 1 || Number(raw) > 100) {
+      throw new ConfigurationError(
+        `${name} is ${JSON.stringify(raw.slice(0, 20))}: it must be a whole number from 1 to 100 (unset it for the default ${fallback})`,
+      );
+    }
+    return Number(raw);
+  };
+  const reviewAt = read("FRAUD_REVIEW_AT", defaultFraudThresholds.reviewAt);
+  const rejectAt = read("FRAUD_REJECT_AT", defaultFraudThresholds.rejectAt);
+  if (reviewAt > rejectAt) {
+    throw new ConfigurationError(
+      `FRAUD_REVIEW_AT (${reviewAt}) is above FRAUD_REJECT_AT (${rejectAt}): a payment would be rejected before it could be reviewed`,
+    );
+  }
+  return { reviewAt, rejectAt };
+}
 
 export type FraudReason =
   | "amount_large"
@@ -74,14 +94,31 @@ export interface FraudAssessment {
   readonly reasons: FraudReason[];
 }
 
-/** The large-amount threshold of a currency, in minor units. */
+/**
+ * The large-amount threshold of a currency, in minor units, or undefined when none is known: then
+ * the amount signals are left out, so a missing figure never pushes a payment to review or reject.
+ * @example largeAmountThreshold("usd") // 100000
+ */
 export function largeAmountThreshold(
   currency: string,
   thresholds: FraudThresholds = defaultFraudThresholds,
-): number {
-  const configured = thresholds.largeAmount?.[currency] ?? LARGE_AMOUNT[currency];
-  if (configured !== undefined) return configured;
-  return 1_000 * 10 ** (currencyExponent(currency) ?? 2);
+): number | undefined {
+  return thresholds.largeAmount?.[currency] ?? defaultLargeAmount(currency);
+}
+
+const isCount = (n: number) => Number.isSafeInteger(n) && n >= 0;
+
+/** Scoring must never let NaN through: a NaN count adds nothing, and a NaN threshold approves everything. */
+function assertScorable(input: FraudInput, thresholds: FraudThresholds): void {
+  const bad = Object.entries(input.activity).find(([, n]) => !isCount(n));
+  if (bad) throw new RangeError(`activity ${bad[0]} is ${bad[1]}, not a count`);
+  if (!isCount(input.amount) || input.amount === 0)
+    throw new RangeError(`amount ${input.amount} is not a positive whole number of minor units`);
+  for (const name of ["reviewAt", "rejectAt"] as const) {
+    const t = thresholds[name];
+    if (!Number.isInteger(t) || t < 1 || t > 100)
+      throw new RangeError(`threshold ${name} is ${t}, not a whole number from 1 to 100`);
+  }
 }
 
 function addressIsIncomplete(address: BillingAddress): boolean {
@@ -101,11 +138,13 @@ function addressIsIncomplete(address: BillingAddress): boolean {
  * @example
  * scoreFraud({ amount: 2599, currency: "usd", customerId: "c1", activity: noActivity })
  * // { score: 5, decision: "approve", reasons: ["billing_address_missing"] }
+ * @throws RangeError for an activity count, amount or threshold that is not a whole number in range
  */
 export function scoreFraud(
   input: FraudInput,
   thresholds: FraudThresholds = defaultFraudThresholds,
 ): FraudAssessment {
+  assertScorable(input, thresholds);
   const reasons: FraudReason[] = [];
   let score = 0;
   const add = (points: number, reason: FraudReason) => {
@@ -114,10 +153,12 @@ export function scoreFraud(
   };
 
   const large = largeAmountThreshold(input.currency, thresholds);
-  if (input.amount >= large * 5) add(50, "amount_very_large");
-  else if (input.amount >= large) add(30, "amount_large");
-  if (input.activity.lifetimePayments === 0 && input.amount >= large / 2)
-    add(25, "first_payment_large_amount");
+  if (large !== undefined) {
+    if (input.amount >= large * 5) add(50, "amount_very_large");
+    else if (input.amount >= large) add(30, "amount_large");
+    if (input.activity.lifetimePayments === 0 && input.amount * 2 >= large)
+      add(25, "first_payment_large_amount");
+  }
 
   const { activity } = input;
   if (activity.paymentsLast10Minutes >= 10) add(70, "velocity_extreme");
