@@ -1,5 +1,10 @@
-import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { type DynamoDBClient, TransactionCanceledException } from "@aws-sdk/client-dynamodb";
+import {
+  DynamoDBDocumentClient,
+  type PutCommandInput,
+  TransactWriteCommand,
+  type UpdateCommandInput,
+} from "@aws-sdk/lib-dynamodb";
 import type { CustomerActivity, CustomerActivityPort } from "@payments/core";
 import { readModelTable } from "@payments/topology";
 import { Entity } from "electrodb";
@@ -7,7 +12,7 @@ import { Entity } from "electrodb";
 /**
  * Counters of a customer's payments and declines, bucketed by minute (payments, for the last
  * hour) and by hour (declines, for the last day), plus a lifetime count. Written when a payment is
- * initiated, so a burst is seen while it happens; buckets expire by TTL after two days.
+ * screened, so a burst is seen while it happens; buckets expire by TTL after two days.
  */
 function activityEntity(client: DynamoDBDocumentClient, table: string) {
   return new Entity(
@@ -40,13 +45,54 @@ function activityEntity(client: DynamoDBDocumentClient, table: string) {
   );
 }
 
+/**
+ * That a payment (or its decline) was counted, and when: written in the same transaction as the
+ * counts, so a count is made once per payment, whatever is retried.
+ */
+function countedEntity(client: DynamoDBDocumentClient, table: string) {
+  return new Entity(
+    {
+      model: { entity: "customerActivityCounted", version: "1", service: "payments" },
+      attributes: {
+        customerId: { type: "string", required: true },
+        kind: { type: "string", required: true },
+        paymentId: { type: "string", required: true },
+        countedAt: { type: "number", required: true },
+        expiresAt: { type: "number", required: true },
+      },
+      indexes: {
+        byPayment: {
+          pk: {
+            field: readModelTable.partitionKey,
+            composite: ["customerId"],
+            template: "customer#${customerId}",
+            casing: "none",
+          },
+          // Outside the `activity#` range that the counters are read from.
+          sk: {
+            field: readModelTable.sortKey,
+            composite: ["kind", "paymentId"],
+            template: "counted#${kind}#${paymentId}",
+            casing: "none",
+          },
+        },
+      },
+    },
+    { client, table },
+  );
+}
+
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 const TTL_SECONDS = 2 * 24 * 3600;
+/** Longer than SQS keeps a message (14 days), so a late redrive still finds its payment counted. */
+const COUNTED_TTL_SECONDS = 15 * 24 * 3600;
 const stamp = (ms: number, unit: number) => String(Math.floor(ms / unit)).padStart(12, "0");
 const paymentBucket = (ms: number) => `p#${stamp(ms, MINUTE)}`;
 const declineBucket = (ms: number) => `d#${stamp(ms, HOUR)}`;
 const LIFETIME = "lifetime";
+/** Concurrent payments of one customer contend for its counters; a conflict is tried again. */
+const MAX_CONFLICT_ATTEMPTS = 12;
 
 export function createCustomerActivity({
   client,
@@ -57,13 +103,58 @@ export function createCustomerActivity({
 }): CustomerActivityPort {
   const doc = DynamoDBDocumentClient.from(client);
   const activity = activityEntity(doc, tableName);
+  const counted = countedEntity(doc, tableName);
 
-  const bump = (customerId: string, bucket: string, nowMs: number) =>
+  const bump = (customerId: string, bucket: string, nowMs: number): UpdateCommandInput =>
     activity
       .update({ customerId, bucket })
       .add({ count: 1 })
       .set({ expiresAt: Math.floor(nowMs / 1000) + TTL_SECONDS })
-      .go({ response: "none" });
+      .params<UpdateCommandInput>();
+
+  /**
+   * Writes the marker and the counts in one transaction. Returns when it was first counted: now, or
+   * by an earlier attempt (the marker was already there, and nothing more is counted).
+   */
+  async function countOnce(
+    customerId: string,
+    kind: "payment" | "decline",
+    paymentId: string,
+    atMs: number,
+    updates: UpdateCommandInput[],
+  ): Promise<number> {
+    const marker = counted
+      .create({
+        customerId,
+        kind,
+        paymentId,
+        countedAt: atMs,
+        expiresAt: Math.floor(atMs / 1000) + COUNTED_TTL_SECONDS,
+      })
+      .params<PutCommandInput>();
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await doc.send(
+          new TransactWriteCommand({
+            TransactItems: [
+              { Put: { ...marker, ReturnValuesOnConditionCheckFailure: "ALL_OLD" } },
+              ...updates.map((Update) => ({ Update: Update as Required<typeof Update> })),
+            ],
+          }),
+        );
+        return atMs;
+      } catch (error) {
+        if (!(error instanceof TransactionCanceledException)) throw error;
+        const [markerReason, ...rest] = error.CancellationReasons ?? [];
+        if (markerReason?.Code === "ConditionalCheckFailed") {
+          return Number(markerReason.Item?.countedAt?.N ?? atMs);
+        }
+        const conflict = [markerReason, ...rest].some((r) => r?.Code === "TransactionConflict");
+        if (!conflict || attempt >= MAX_CONFLICT_ATTEMPTS) throw error;
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * attempt));
+      }
+    }
+  }
 
   async function read(customerId: string, at: Date): Promise<CustomerActivity> {
     const now = at.getTime();
@@ -91,23 +182,29 @@ export function createCustomerActivity({
 
   return {
     read,
-    async recordPayment(customerId, at) {
+    async recordPayment(customerId, paymentId, at) {
       // Count first, then read: payments of a burst that arrive together each see the others.
-      // The activity returned is the one *before* this payment, so this payment is taken off.
-      await Promise.all([
-        bump(customerId, paymentBucket(at.getTime()), at.getTime()),
-        bump(customerId, LIFETIME, at.getTime()),
+      const atMs = at.getTime();
+      const countedAt = await countOnce(customerId, "payment", paymentId, atMs, [
+        bump(customerId, paymentBucket(atMs), atMs),
+        bump(customerId, LIFETIME, atMs),
       ]);
+      // The activity returned is the one *before* this payment, so this payment is taken off the
+      // windows that hold the minute it was counted in.
       const after = await read(customerId, at);
+      const inWindow = (windowMs: number) =>
+        paymentBucket(countedAt) >= paymentBucket(atMs - windowMs + MINUTE) ? 1 : 0;
+      const less = (n: number, by: number) => Math.max(0, n - by);
       return {
         ...after,
-        paymentsLast10Minutes: after.paymentsLast10Minutes - 1,
-        paymentsLastHour: after.paymentsLastHour - 1,
-        lifetimePayments: after.lifetimePayments - 1,
+        paymentsLast10Minutes: less(after.paymentsLast10Minutes, inWindow(10 * MINUTE)),
+        paymentsLastHour: less(after.paymentsLastHour, inWindow(HOUR)),
+        lifetimePayments: less(after.lifetimePayments, 1),
       };
     },
-    async recordDecline(customerId, at) {
-      await bump(customerId, declineBucket(at.getTime()), at.getTime());
+    async recordDecline(customerId, paymentId, at) {
+      const atMs = at.getTime();
+      await countOnce(customerId, "decline", paymentId, atMs, [bump(customerId, declineBucket(atMs), atMs)]);
     },
   };
 }

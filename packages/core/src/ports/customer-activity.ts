@@ -2,12 +2,20 @@ import type { CustomerActivity } from "../fraud";
 
 /**
  * Counts a customer's payments and declines in the write path, so that velocity does not lag
- * during a burst (SPEC §2). Counting happens when a payment is initiated, not in a projection.
+ * during a burst (SPEC §2). Counting happens when a payment is screened, not in a projection.
+ *
+ * Each count is idempotent per payment: counting the same payment (or the same payment's decline)
+ * again changes nothing, so a retried message never counts twice, and a crash before a count is
+ * made good by the retry, which counts it then.
  */
 export interface CustomerActivityPort {
-  /** Counts a new payment and returns the activity before it. */
-  recordPayment(customerId: string, at: Date): Promise<CustomerActivity>;
-  /** The activity as it stands, counting nothing (a retry of a payment already counted). */
+  /**
+   * Counts a payment once, at `at` (its initiation), and returns the activity before it: this
+   * payment is never among the counts returned, whether it was counted now or by an earlier attempt.
+   */
+  recordPayment(customerId: string, paymentId: string, at: Date): Promise<CustomerActivity>;
+  /** The activity as it stands, counting nothing. */
   read(customerId: string, at: Date): Promise<CustomerActivity>;
-  recordDecline(customerId: string, at: Date): Promise<void>;
+  /** Counts a payment's decline once, at `at`. */
+  recordDecline(customerId: string, paymentId: string, at: Date): Promise<void>;
 }

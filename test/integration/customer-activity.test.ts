@@ -1,0 +1,58 @@
+import { randomUUID } from "node:crypto";
+import { createCustomerActivity } from "@payments/adapters/dynamodb";
+import { afterAll, describe, expect, it } from "vitest";
+import { stackClients, testStack } from "../helpers/stack";
+
+const clients = stackClients();
+const activity = createCustomerActivity({
+  client: clients.dynamodb,
+  tableName: testStack().tables.readModels,
+});
+afterAll(() => {
+  for (const client of Object.values(clients)) client.destroy();
+});
+
+const customer = () => `cus-${randomUUID().slice(0, 8)}`;
+const at = new Date("2026-11-27T10:00:30.000Z");
+const later = (ms: number) => new Date(at.getTime() + ms);
+
+describe("customer activity on DynamoDB Local: each count once per payment", () => {
+  it("counts a payment once however often it is recorded, and never among its own 'before'", async () => {
+    const c = customer();
+    const first = await activity.recordPayment(c, "pay_1", at);
+    const again = await activity.recordPayment(c, "pay_1", at);
+    const retriedLater = await activity.recordPayment(c, "pay_1", at);
+    for (const seen of [first, again, retriedLater]) {
+      expect(seen).toMatchObject({ paymentsLast10Minutes: 0, paymentsLastHour: 0, lifetimePayments: 0 });
+    }
+    expect(await activity.read(c, later(1_000))).toMatchObject({
+      paymentsLast10Minutes: 1,
+      paymentsLastHour: 1,
+      lifetimePayments: 1,
+    });
+    const second = await activity.recordPayment(c, "pay_2", later(60_000));
+    expect(second).toMatchObject({ paymentsLast10Minutes: 1, paymentsLastHour: 1, lifetimePayments: 1 });
+  });
+
+  it("counts a decline once however often it is recorded", async () => {
+    const c = customer();
+    await activity.recordDecline(c, "pay_d", at);
+    await activity.recordDecline(c, "pay_d", later(5_000));
+    await activity.recordDecline(c, "pay_d", later(2 * 3_600_000));
+    expect(await activity.read(c, later(10_000))).toMatchObject({ declinesLastHour: 1, declinesLastDay: 1 });
+    await activity.recordDecline(c, "pay_e", later(20_000));
+    expect(await activity.read(c, later(30_000))).toMatchObject({ declinesLastHour: 2, declinesLastDay: 2 });
+  });
+
+  it("counts each of 25 concurrent payments of one customer exactly once, and each sees the ones before it", async () => {
+    const c = customer();
+    const ids = Array.from({ length: 25 }, (_, i) => `pay_burst_${i}`);
+    const seen = await Promise.all(ids.map((id) => activity.recordPayment(c, id, at)));
+    // Each payment is counted before it reads, so the k-th to be counted sees at least k-1 others.
+    const before = seen.map((s) => s.paymentsLast10Minutes).sort((a, b) => a - b);
+    for (const [rank, count] of before.entries()) expect(count).toBeGreaterThanOrEqual(rank);
+    // A repeat of the whole burst counts nothing more.
+    await Promise.all(ids.map((id) => activity.recordPayment(c, id, at)));
+    expect(await activity.read(c, at)).toMatchObject({ paymentsLast10Minutes: 25, lifetimePayments: 25 });
+  });
+});
