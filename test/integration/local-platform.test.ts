@@ -289,6 +289,7 @@ describe("the SQS driver", () => {
 describe("the schedule driver", () => {
   it("invokes a function with Scheduled Events, one at a time", async () => {
     const times: string[] = [];
+    const events: unknown[] = [];
     let overlapping = 0;
     let running = 0;
     drivers.push(
@@ -300,7 +301,7 @@ describe("the schedule driver", () => {
           running++;
           overlapping = Math.max(overlapping, running);
           times.push(event.time);
-          expect(event).toMatchObject({ source: "aws.events", "detail-type": "Scheduled Event" });
+          events.push(event);
           await new Promise((resolve) => setTimeout(resolve, 120));
           running--;
         },
@@ -308,6 +309,9 @@ describe("the schedule driver", () => {
     );
     await eventually(() => (times.length >= 3 ? true : undefined), { what: "three scheduled runs" });
     expect(overlapping).toBe(1);
+    // Checked here, not inside the handler: the driver logs a handler's error and goes on, as EventBridge would.
+    for (const event of events)
+      expect(event).toMatchObject({ source: "aws.events", "detail-type": "Scheduled Event" });
   });
 });
 

@@ -84,18 +84,66 @@ describe("the Stripe gateway (stripe-node against stripe-mock, through the proxy
     expect((await gateway.retrieve(created.gatewayPaymentId)).status).toBe("canceled");
   });
 
-  it("converts ISK to Stripe's two-decimal form and back", async () => {
-    const input = newPayment({ amount: 500, currency: "isk", captureMethod: "automatic" });
+  it.each([
+    // [our minor units, currency, the amount Stripe must receive]
+    [500, "isk", 50_000],
+    [10_000, "mga", 100],
+    [7_000, "ugx", 700_000],
+    [1_230, "kwd", 1_230],
+    [2_599, "usd", 2_599],
+  ])("sends %i %s to Stripe as %i, and reads it back", async (amount, currency, stripeAmount) => {
+    const input = newPayment({ amount, currency, captureMethod: "automatic" });
     const created = await gateway.create(input);
-    expect(created.amount).toBe(500);
-    const request = proxy.calls().filter((c) => c.paymentId === input.paymentId);
-    expect(request).toHaveLength(1);
+    const [request] = proxy.calls().filter((c) => c.paymentId === input.paymentId);
+    // What reached Stripe, not what came back: an adapter that never converted would send `amount`.
+    expect(request?.params).toMatchObject({ amount: String(stripeAmount), currency });
+    expect(created.amount).toBe(amount);
     const paid = await gateway.confirm({
       gatewayPaymentId: created.gatewayPaymentId,
       paymentMethodToken: "pm_card_visa",
       idempotencyKey: `${input.paymentId}:confirm`,
     });
-    expect(paid).toMatchObject({ status: "succeeded", amount: 500, amountCaptured: 500 });
+    expect(paid).toMatchObject({ status: "succeeded", amount, amountCaptured: amount });
+  });
+
+  it("sends a partial capture and a partial refund in Stripe's units", async () => {
+    const input = newPayment({ amount: 1_000, currency: "isk" });
+    const created = await gateway.create(input);
+    await gateway.confirm({
+      gatewayPaymentId: created.gatewayPaymentId,
+      paymentMethodToken: "pm_card_visa",
+      idempotencyKey: `${input.paymentId}:confirm`,
+    });
+    await gateway.capture({
+      gatewayPaymentId: created.gatewayPaymentId,
+      amount: 600,
+      currency: "isk",
+      idempotencyKey: `${input.paymentId}:capture`,
+    });
+    const refund = await gateway.refund({
+      gatewayPaymentId: created.gatewayPaymentId,
+      amount: 200,
+      currency: "isk",
+      idempotencyKey: `${input.paymentId}:refund`,
+    });
+    expect(refund.amount).toBe(200);
+    const sent = (path: string) =>
+      proxy.calls().find((c) => c.paymentId === input.paymentId && c.path.endsWith(path));
+    expect(sent("/capture")?.params).toMatchObject({ amount_to_capture: "60000" });
+    expect(sent("/v1/refunds")?.params).toMatchObject({ amount: "20000" });
+  });
+
+  it("answers a second request with a key whose first is still running with 409, as Stripe does", async () => {
+    const input = newPayment();
+    proxy.injectFaults([{ orderId: input.orderId, respond: "slow", delayMs: 400, times: 1 }]);
+    const [first, second] = await Promise.allSettled([
+      gateway.create(input),
+      new Promise((resolve) => setTimeout(resolve, 100)).then(() => gateway.create(input)),
+    ]);
+    expect(first.status).toBe("fulfilled");
+    // idempotency_key_in_use: Stripe is still working on it, so the caller tries again later.
+    expect(second).toMatchObject({ status: "rejected", reason: expect.any(GatewayUnavailableError) });
+    expect(proxy.ledger().byOrder.get(input.orderId)).toMatchObject({ intents: 1 });
   });
 
   it("answers a repeated create with the same idempotency key by the same PaymentIntent", async () => {

@@ -7,7 +7,9 @@ import type { AddressInfo } from "node:net";
  * Stripe's OpenAPI spec but is stateless: a PaymentIntent's status does not follow confirm or
  * capture_method. The proxy forwards every request, then makes the responses the payment flow
  * depends on follow the request (PaymentIntents and refunds), keeps Stripe's idempotency
- * semantics, declines Stripe's test payment methods, injects outages, and counts the calls.
+ * semantics (a replayed answer for a finished key, 409 `idempotency_key_in_use` for one still
+ * running), declines Stripe's test payment methods, injects outages and lost responses, and keeps a
+ * ledger of what moved money per order and per payment, whatever the idempotency key.
  */
 
 export interface ProxyCall {
@@ -21,9 +23,31 @@ export interface ProxyCall {
   readonly status: number;
   readonly orderId?: string;
   readonly paymentId?: string;
+  /** The form parameters that reached the proxy, as sent (amounts in Stripe's units). */
+  readonly params: Readonly<Record<string, string>>;
 }
 
-export type FaultResponse = 500 | 502 | 503 | 429 | "timeout";
+/**
+ * - a status: answered instead of Stripe, nothing done;
+ * - "timeout": held for `delayMs`, then the connection dropped, nothing done;
+ * - "lost": Stripe does it, but the answer never arrives: it is held for `delayMs` (past the
+ *   caller's timeout), then the connection is dropped, as a Lambda that timed out or crashed sees it.
+ *   (A connection closed at once is not enough: stripe-node sends such a request once more, with the
+ *   same idempotency key, and gets the cached answer.)
+ * - "slow": Stripe does it after `delayMs`, so that a second request can arrive meanwhile.
+ */
+export type FaultResponse = 500 | 502 | 503 | 429 | "timeout" | "lost" | "slow";
+
+/** What Stripe did for one order or payment, counted as it happened, whatever the idempotency key. */
+export interface MoneyCount {
+  /** PaymentIntents created. */
+  intents: number;
+  /** Holds placed (confirmed with manual capture). */
+  authorizations: number;
+  /** Money taken: a confirm with automatic capture, or a capture. */
+  charges: number;
+  refunds: number;
+}
 
 export interface FaultRule {
   /** Matches requests whose PaymentIntent carries this metadata.orderId. */
@@ -43,6 +67,11 @@ export interface StripeProxy {
   calls(): readonly ProxyCall[];
   /** Non-replayed, successful calls per idempotency key: what Stripe actually did. */
   effectiveCallsByKey(): Map<string, number>;
+  /** What moved money, per order id and per payment id, whatever keys the requests carried. */
+  ledger(): {
+    readonly byOrder: ReadonlyMap<string, MoneyCount>;
+    readonly byPayment: ReadonlyMap<string, MoneyCount>;
+  };
   injectFaults(rules: readonly FaultRule[]): void;
   clearFaults(): void;
   /** Forgets every idempotency key, as Stripe does after 24 hours. */
@@ -127,6 +156,21 @@ export async function startStripeProxy(options: {
 }): Promise<StripeProxy> {
   const intents = new Map<string, Intent>();
   const idempotency = new Map<string, { fingerprint: string; reply: Reply }>();
+  const inFlight = new Set<string>();
+  const byOrder = new Map<string, MoneyCount>();
+  const byPayment = new Map<string, MoneyCount>();
+  /** Counts what Stripe just did for an intent, under its order and its payment. */
+  const count = (intent: Intent, what: keyof MoneyCount) => {
+    for (const [map, id] of [
+      [byOrder, intent.metadata.orderId],
+      [byPayment, intent.metadata.paymentId],
+    ] as const) {
+      if (!id) continue;
+      const entry = map.get(id) ?? { intents: 0, authorizations: 0, charges: 0, refunds: 0 };
+      entry[what] += 1;
+      map.set(id, entry);
+    }
+  };
   const calls: ProxyCall[] = [];
   let faults: Array<FaultRule & { left: number }> = [];
 
@@ -179,6 +223,7 @@ export async function startStripeProxy(options: {
         canceled_at: null,
       };
       intents.set(intent.id, intent);
+      count(intent, "intents");
       if (form.get("confirm") === "true") return confirm(intent, form, expand);
       return { status: 200, body: view(intent, expand) };
     }
@@ -206,6 +251,7 @@ export async function startStripeProxy(options: {
           );
         }
         Object.assign(intent, { status: "succeeded", amount_received: amount, amount_capturable: 0 });
+        count(intent, "charges");
         return { status: 200, body: view(intent, expand) };
       }
       if (parts[3] === "cancel") {
@@ -238,6 +284,7 @@ export async function startStripeProxy(options: {
         );
       }
       intent.amount_refunded += amount;
+      count(intent, "refunds");
       return {
         status: 200,
         body: {
@@ -288,9 +335,13 @@ export async function startStripeProxy(options: {
       return { status: 200, body: view(intent, expand) };
     }
     intent.latest_charge = newId("ch");
-    if (intent.capture_method === "manual")
+    if (intent.capture_method === "manual") {
       Object.assign(intent, { status: "requires_capture", amount_capturable: intent.amount });
-    else Object.assign(intent, { status: "succeeded", amount_received: intent.amount });
+      count(intent, "authorizations");
+    } else {
+      Object.assign(intent, { status: "succeeded", amount_received: intent.amount });
+      count(intent, "charges");
+    }
     return { status: 200, body: view(intent, expand) };
   }
 
@@ -329,6 +380,7 @@ export async function startStripeProxy(options: {
         status,
         orderId,
         paymentId,
+        params: Object.fromEntries(form),
         ...extra,
       });
     const send = (reply: Reply, headers: Record<string, string> = {}) => {
@@ -340,22 +392,38 @@ export async function startStripeProxy(options: {
       res.end(JSON.stringify(reply.body));
     };
 
-    const fault = matchingFault(method, url.pathname, orderId);
+    const found = matchingFault(method, url.pathname, orderId);
+    if (found) found.left -= 1;
+    // "lost" and "slow" let the request through; the others answer in Stripe's place.
+    const fault = found && found.respond !== "lost" && found.respond !== "slow" ? found : undefined;
     if (fault) {
-      fault.left -= 1;
-      record(fault.respond === "timeout" ? 0 : fault.respond, { fault: fault.respond });
-      if (fault.respond === "timeout") {
+      const status = typeof fault.respond === "number" ? fault.respond : 0;
+      record(status, { fault: fault.respond });
+      if (status === 0) {
         await new Promise((resolve) => setTimeout(resolve, fault.delayMs ?? 15_000));
         res.destroy();
         return;
       }
-      const type = fault.respond === 429 ? "rate_limit_error" : "api_error";
-      send(stripeError(fault.respond, type, `injected ${fault.respond} by the test proxy`));
+      const type = status === 429 ? "rate_limit_error" : "api_error";
+      send(stripeError(status, type, `injected ${status} by the test proxy`));
       return;
     }
 
     const fingerprint = `${method} ${url.pathname} ${body}`;
     if (key && method === "POST") {
+      if (inFlight.has(key)) {
+        // Stripe's answer to a second request with a key whose first request is still running.
+        record(409);
+        send(
+          stripeError(
+            409,
+            "invalid_request_error",
+            "There is currently another in-progress request using this Idempotent Key (that probably means you submitted twice, and the other request is still going through). Please try again later.",
+            { code: "idempotency_key_in_use" },
+          ),
+        );
+        return;
+      }
       const cached = idempotency.get(key);
       if (cached) {
         if (cached.fingerprint !== fingerprint) {
@@ -374,8 +442,23 @@ export async function startStripeProxy(options: {
         return;
       }
     }
-    const reply = stateful(method, url, form, await forward(req, `${url.pathname}${url.search}`, body));
-    if (key && method === "POST") idempotency.set(key, { fingerprint, reply });
+    if (key && method === "POST") inFlight.add(key);
+    let reply: Reply;
+    try {
+      if (found?.respond === "slow")
+        await new Promise((resolve) => setTimeout(resolve, found.delayMs ?? 500));
+      reply = stateful(method, url, form, await forward(req, `${url.pathname}${url.search}`, body));
+      if (key && method === "POST") idempotency.set(key, { fingerprint, reply });
+    } finally {
+      if (key) inFlight.delete(key);
+    }
+    if (found?.respond === "lost") {
+      // Stripe did it; the answer never reaches the caller.
+      record(0, { fault: "lost" });
+      await new Promise((resolve) => setTimeout(resolve, found.delayMs ?? 15_000));
+      res.destroy();
+      return;
+    }
     record(reply.status);
     send(reply);
   }
@@ -394,10 +477,12 @@ export async function startStripeProxy(options: {
   return {
     url: `http://127.0.0.1:${port}`,
     calls: () => calls,
+    ledger: () => ({ byOrder, byPayment }),
     effectiveCallsByKey() {
       const counts = new Map<string, number>();
       for (const c of calls) {
-        if (c.idempotencyKey && !c.replayed && !c.fault && c.status < 500)
+        const done = c.fault === "lost" || (!c.fault && c.status > 0 && c.status < 500 && c.status !== 409);
+        if (c.idempotencyKey && !c.replayed && done)
           counts.set(c.idempotencyKey, (counts.get(c.idempotencyKey) ?? 0) + 1);
       }
       return counts;

@@ -6,7 +6,14 @@ import {
 } from "@aws-lambda-powertools/batch";
 import type { Logger } from "@aws-lambda-powertools/logger";
 import { type Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
-import { formatMinorUnits } from "@payments/core";
+import {
+  EventSchemaError,
+  EventTooLargeError,
+  formatMinorUnits,
+  InvalidAmountError,
+  InvalidCommandError,
+  InvalidCurrencyError,
+} from "@payments/core";
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import { MalformedMessageError, type PaymentRequest, parseOrderMessage } from "./order-message";
 import type { OrderOutcome } from "./process-order";
@@ -19,6 +26,20 @@ export interface BatchHandlerDeps {
 }
 
 let coldStart = true;
+
+/**
+ * Failures that come out the same however often the message is tried: a request the domain
+ * refuses, or an event that could not be stored or published. They are malformed input, logged and
+ * not retried, so they never wait three receives for the DLQ.
+ */
+const PERMANENT = [
+  InvalidCommandError,
+  InvalidAmountError,
+  InvalidCurrencyError,
+  EventTooLargeError,
+  EventSchemaError,
+] as const;
+const isPermanent = (error: unknown) => PERMANENT.some((type) => error instanceof type);
 
 /**
  * The order-queue Lambda: one record at a time through the processor, a partial batch response
@@ -84,6 +105,15 @@ export function createBatchHandler(deps: BatchHandlerDeps) {
       }
       return outcome;
     } catch (error) {
+      if (isPermanent(error)) {
+        logger.error("malformed order message: not retried", {
+          ...context,
+          reason: (error as Error).message.slice(0, 1000),
+          error: (error as Error).name,
+        });
+        metrics.addMetric("PaymentsFailed", MetricUnit.Count, 1);
+        return { kind: "malformed", reason: (error as Error).message };
+      }
       // Transient: the record fails so that SQS delivers it again (then the DLQ after 3 receives).
       logger.warn("transient failure: the message will be retried", {
         ...context,

@@ -1,7 +1,7 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { createCustomerActivity, createDynamoEventStore } from "@payments/adapters/dynamodb";
 import { createStripeGateway } from "@payments/adapters/stripe";
-import { createCommandHandler } from "@payments/core";
+import { createCommandHandler, fraudThresholdsFromConfig, normalizeCurrency } from "@payments/core";
 import { Resource } from "sst";
 import { monotonicFactory } from "ulid";
 import { lazy } from "../shared/lazy";
@@ -10,6 +10,8 @@ import { createBatchHandler } from "./batch-handler";
 import { createOrderProcessor } from "./process-order";
 
 const ulid = monotonicFactory();
+/** Checked at cold start: a threshold that is not a whole number from 1 to 100 stops the function here. */
+const fraudThresholds = fraudThresholdsFromConfig(process.env);
 
 /** Built on the first invocation and kept for the container's life: clients, and the Stripe key read once. */
 const processOrder = lazy(() => {
@@ -23,10 +25,7 @@ const processOrder = lazy(() => {
       apiUrl: Resource.Stripe.apiUrl,
     }),
     activity: createCustomerActivity({ client: dynamodb, tableName: Resource.ReadModels.name }),
-    fraudThresholds: {
-      reviewAt: Number(process.env.FRAUD_REVIEW_AT ?? 60),
-      rejectAt: Number(process.env.FRAUD_REJECT_AT ?? 85),
-    },
+    fraudThresholds,
     newPaymentId: () => `pay_${ulid()}`,
     now: () => new Date(),
   });
@@ -34,7 +33,8 @@ const processOrder = lazy(() => {
 
 export const handler = createBatchHandler({
   processOrder,
-  defaultCurrency: process.env.DEFAULT_CURRENCY ?? "usd",
+  // Checked at cold start too: an unknown DEFAULT_CURRENCY would refuse every message as malformed.
+  defaultCurrency: normalizeCurrency(process.env.DEFAULT_CURRENCY ?? "usd"),
   logger,
   metrics,
 });

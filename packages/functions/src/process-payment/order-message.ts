@@ -1,20 +1,39 @@
-import { InvalidAmountError, InvalidCurrencyError, normalizeCurrency, toMinorUnits } from "@payments/core";
+import { assertStripeChargeable } from "@payments/adapters/stripe";
+import {
+  CONTROL_CHARACTERS,
+  InvalidAmountError,
+  InvalidCurrencyError,
+  normalizeCurrency,
+  toMinorUnits,
+} from "@payments/core";
 import type { BillingAddress, PaymentMethod } from "@payments/events";
+import { parse as parseLosslessJson } from "lossless-json";
 import { z } from "zod";
 
 /**
  * The two message bodies the existing systems put on the order queue (SPEC §4.1). Fields they
- * add beyond these are ignored; the ones used are checked strictly.
+ * add beyond these are ignored; the ones used are checked strictly, and every string is bounded,
+ * so that nothing a sender writes can make an event too large to store or publish.
  */
-const amount = z.union([z.number(), z.string()]);
-const id = z.string().trim().min(1).max(255);
+const amount = z.union([z.number(), z.string().max(64)]);
+/** No control characters: they have no place in an id, and they break logs and lookups. */
+const printable = (max: number) =>
+  z
+    .string()
+    .max(max)
+    .refine((s) => !CONTROL_CHARACTERS.test(s), "must not contain control characters");
+const id = printable(255).trim().min(1);
+const token = id.refine((s) => !looksLikeCardNumber(s), {
+  message: "looks like a card number: send a payment method token, never card data",
+});
+const currency = z.string().max(8).optional();
 
 export const OrderMessageA = z.object({
   order_id: id,
   customer_id: id.optional(),
   amount,
-  currency: z.string().optional(),
-  payment_method_id: id,
+  currency,
+  payment_method_id: token,
 });
 
 export const OrderMessageB = z.object({
@@ -22,12 +41,29 @@ export const OrderMessageB = z.object({
   order_id: id,
   customer_id: id,
   amount,
-  payment_method: z.string().trim().min(1).max(64),
-  payment_method_id: id.optional(),
+  currency,
+  payment_method: printable(64).trim().min(1),
+  payment_method_id: token.optional(),
   billing_address: z
-    .object({ street: z.string(), city: z.string(), state: z.string(), zip: z.string() })
+    .object({ street: printable(200), city: printable(100), state: printable(100), zip: printable(20) })
     .optional(),
 });
+
+/** A run of 13–19 digits (spaces and dashes allowed between) that passes the Luhn check. */
+export function looksLikeCardNumber(text: string): boolean {
+  for (const run of text.match(/\d[\d -]{11,}\d/g) ?? []) {
+    const digits = run.replace(/[ -]/g, "");
+    if (digits.length < 13 || digits.length > 19) continue;
+    let sum = 0;
+    for (let i = 0; i < digits.length; i++) {
+      let d = Number(digits[digits.length - 1 - i]);
+      if (i % 2 === 1) d = d * 2 > 9 ? d * 2 - 9 : d * 2;
+      sum += d;
+    }
+    if (sum % 10 === 0) return true;
+  }
+  return false;
+}
 
 /** A payment request read from either format, with the amount in minor units. */
 export interface PaymentRequest {
@@ -47,7 +83,50 @@ export class MalformedMessageError extends Error {
 }
 
 function describe(error: z.ZodError): string {
-  return error.issues.map((i) => `${i.path.join(".") || "body"}: ${i.message}`).join("; ");
+  return error.issues
+    .slice(0, 5)
+    .map((i) => `${i.path.join(".") || "body"}: ${i.message}`)
+    .join("; ");
+}
+
+/** A JSON number as it was written, so that 25.9999999999999999 is not read as 26. */
+class NumberLiteral {
+  constructor(readonly text: string) {}
+}
+
+/**
+ * Parses a message body keeping the top-level `amount`'s literal when it is a JSON number: the
+ * amount is converted from that text, exactly as the same digits sent as a string would be. Other
+ * numbers become plain numbers. Duplicate keys are refused: which one would count is ambiguous.
+ */
+function parseBody(body: string): unknown {
+  const json = parseLosslessJson(body, null, (text) => new NumberLiteral(text));
+  const plain = (value: unknown): unknown => {
+    if (value instanceof NumberLiteral) return Number(value.text);
+    if (Array.isArray(value)) return value.map(plain);
+    if (value !== null && typeof value === "object") {
+      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, plain(v)]));
+    }
+    return value;
+  };
+  if (json === null || typeof json !== "object" || Array.isArray(json)) return plain(json);
+  return Object.fromEntries(
+    Object.entries(json).map(([k, v]) => [
+      k,
+      k === "amount" && v instanceof NumberLiteral ? v.text : plain(v),
+    ]),
+  );
+}
+
+/**
+ * Minor units of an amount the gateway can charge: exact, and representable at Stripe (1.234 kwd is
+ * not: Stripe takes kwd in steps of 0.010), so that such a request is refused here, with its reason,
+ * instead of failing at the gateway and being retried as if it were transient.
+ */
+function chargeable(input: number | string, currency: string): number {
+  const minor = toMinorUnits(input, currency);
+  assertStripeChargeable(minor, currency);
+  return minor;
 }
 
 /**
@@ -59,8 +138,9 @@ function describe(error: z.ZodError): string {
 export function parseOrderMessage(body: string, defaultCurrency: string): PaymentRequest {
   let json: unknown;
   try {
-    json = JSON.parse(body);
+    json = parseBody(body);
   } catch {
+    // The body itself is never quoted: it may hold anything, card data included.
     throw new MalformedMessageError(`body is not JSON (${body.length} bytes)`);
   }
   if (json === null || typeof json !== "object" || Array.isArray(json)) {
@@ -71,13 +151,14 @@ export function parseOrderMessage(body: string, defaultCurrency: string): Paymen
       const parsed = OrderMessageB.safeParse(json);
       if (!parsed.success) throw new MalformedMessageError(`format B: ${describe(parsed.error)}`);
       const m = parsed.data;
-      const currency = normalizeCurrency(defaultCurrency);
+      // A currency that is present is used (SPEC §4.1); only a missing one falls back to the default.
+      const currency = normalizeCurrency(m.currency ?? defaultCurrency);
       return {
         format: "B",
         paymentId: m.payment_id,
         orderId: m.order_id,
         customerId: m.customer_id,
-        amount: toMinorUnits(m.amount, currency),
+        amount: chargeable(m.amount, currency),
         currency,
         paymentMethod: {
           type: m.payment_method,
@@ -94,7 +175,7 @@ export function parseOrderMessage(body: string, defaultCurrency: string): Paymen
       format: "A",
       orderId: m.order_id,
       customerId: m.customer_id,
-      amount: toMinorUnits(m.amount, currency),
+      amount: chargeable(m.amount, currency),
       currency,
       paymentMethod: { type: "card", token: m.payment_method_id },
     };

@@ -9,6 +9,7 @@ import {
   GatewayRequestError,
   GatewayUnavailableError,
   type HandleCommandResult,
+  InvalidAmountError,
   isPayment,
   LifecycleRuleError,
   noActivity,
@@ -47,6 +48,9 @@ export type OrderOutcome =
 
 type Step = (command: PaymentCommand) => Promise<HandleCommandResult>;
 
+/** The longest failure message a PaymentFailed event keeps. */
+const MAX_FAILURE_MESSAGE = 1000;
+
 /** Idempotency keys of gateway calls: derived from the payment and the step (SPEC §2). */
 export const gatewayKey = (paymentId: string, step: "create" | "confirm") => `${paymentId}:${step}`;
 
@@ -76,28 +80,38 @@ export function createOrderProcessor(deps: ProcessOrderDeps) {
         },
         unique: () => [{ kind: "orderId", value: request.orderId }],
       });
-      return { paymentId, initiatedNow: true, known: { state: initiated.state, version: initiated.version } };
+      return {
+        paymentId,
+        known: { state: initiated.state, version: initiated.version },
+        initiatedAt: initiated.appended[0]!.occurredAt,
+      };
     } catch (error) {
       // One payment per order: a second message for the order continues the first payment.
       if (error instanceof UniquenessConflictError && error.ownerPaymentId) {
-        return { paymentId: error.ownerPaymentId, initiatedNow: false, known: undefined };
+        return { paymentId: error.ownerPaymentId, known: undefined, initiatedAt: undefined };
       }
       if (error instanceof LifecycleRuleError && error.rule === "payment_already_exists") {
-        return { paymentId, initiatedNow: false, known: undefined };
+        return { paymentId, known: undefined, initiatedAt: undefined };
       }
       throw error;
     }
   }
 
   const fail = async (step: Step, paymentId: string, code: string, message: string) => {
-    await step({ type: "FailPayment", code, message, retryable: false });
+    // A gateway's message is recorded as it came, up to the length the event keeps.
+    await step({
+      type: "FailPayment",
+      code,
+      message: message.slice(0, MAX_FAILURE_MESSAGE),
+      retryable: false,
+    });
     return { kind: "failed", paymentId, code } as const;
   };
 
   async function charge(step: Step, payment: Payment, paymentId: string): Promise<OrderOutcome> {
     const token = payment.paymentMethod.token!;
     const captureMethod = payment.fraud?.decision === "review" ? "manual" : "automatic";
-    let intent: GatewayPayment;
+    let intent: GatewayPayment | undefined;
     try {
       if (payment.gatewayPaymentId) {
         intent = await deps.gateway.retrieve(payment.gatewayPaymentId);
@@ -127,11 +141,22 @@ export function createOrderProcessor(deps: ProcessOrderDeps) {
       }
     } catch (error) {
       if (error instanceof GatewayDeclinedError) {
-        if (payment.customerId) await deps.activity.recordDecline(payment.customerId, deps.now());
+        // Counted before the failure is appended: the count is idempotent, so a retry after a crash
+        // between the two counts it once, and a decline is never left uncounted.
+        if (payment.customerId) await deps.activity.recordDecline(payment.customerId, paymentId, deps.now());
         return fail(step, paymentId, error.code, error.message);
       }
-      if (error instanceof GatewayRequestError) return fail(step, paymentId, error.code, error.message);
-      throw error;
+      if (error instanceof InvalidAmountError) {
+        // The gateway cannot represent the amount (parsing refuses these first; this is the backstop).
+        return fail(step, paymentId, "amount_not_supported", error.message);
+      }
+      if (!(error instanceof GatewayRequestError)) throw error;
+      // Not a clean decline: another delivery may already have confirmed this intent (Stripe then
+      // answers payment_intent_unexpected_state). What the gateway holds is the truth; record that.
+      const current = intent && (await deps.gateway.retrieve(intent.gatewayPaymentId));
+      if (!current || current.status === "requires_confirmation")
+        return fail(step, paymentId, error.code, error.message);
+      intent = current;
     }
 
     switch (intent.status) {
@@ -180,8 +205,15 @@ export function createOrderProcessor(deps: ProcessOrderDeps) {
       causationId: messageId,
       source: "queue",
     };
-    const { paymentId, initiatedNow, known: initiated } = await initiate(request, metadata);
-    let known = initiated ?? foldPayment(await deps.store.load(paymentId));
+    const initiated = await initiate(request, metadata);
+    const { paymentId } = initiated;
+    let initiatedAt = initiated.initiatedAt;
+    let known = initiated.known;
+    if (!known) {
+      const events = await deps.store.load(paymentId);
+      known = foldPayment(events);
+      initiatedAt = events[0]?.occurredAt;
+    }
     const { state } = known;
     /** Runs the next command on the state this message already holds, and keeps the result. */
     const step: Step = async (command) => {
@@ -213,11 +245,15 @@ export function createOrderProcessor(deps: ProcessOrderDeps) {
 
     let payment = state;
     if (!payment.fraud) {
-      const activity = !payment.customerId
-        ? noActivity
-        : initiatedNow
-          ? await deps.activity.recordPayment(payment.customerId, deps.now())
-          : await deps.activity.read(payment.customerId, deps.now());
+      // Counted once per payment, at its initiation, whichever attempt gets here first: a retry never
+      // counts it twice, and a crash between initiating and counting loses nothing.
+      const activity = payment.customerId
+        ? await deps.activity.recordPayment(
+            payment.customerId,
+            paymentId,
+            initiatedAt ? new Date(initiatedAt) : deps.now(),
+          )
+        : noActivity;
       const screened = await step({ type: "ScreenPayment", activity, thresholds: deps.fraudThresholds });
       if (!isPayment(screened.state)) throw new Error(`payment ${paymentId} vanished while screening`);
       payment = screened.state;
