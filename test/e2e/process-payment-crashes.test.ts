@@ -90,7 +90,7 @@ async function drive(parts: {
   const handler = createBatchHandler({
     processOrder: () => processor,
     defaultCurrency: "usd",
-    logger: new Logger({ serviceName: "test" }),
+    logger: new Logger({ serviceName: "test", logLevel: "SILENT" }),
     metrics: new Metrics({ namespace: "Test", serviceName: "test" }),
   });
   const queues = await freshQueues(clients.sqs);

@@ -2,8 +2,8 @@ import type { EventMetadata, PaymentEvent } from "@payments/events";
 import { ConcurrencyError } from "./errors";
 import type { RecordedEvent } from "./event-envelope";
 import type { EventStore, UniqueClaim } from "./event-store";
-import { validatePaymentCommand } from "./payment-commands";
-import { decideValidated, type PaymentCommand } from "./payment-decider";
+import { type PaymentCommand, validatePaymentCommand } from "./payment-commands";
+import { decideValidated } from "./payment-decider";
 import { evolvePayment, initialPaymentState, type PaymentState } from "./payment-state";
 
 export interface HandleCommandInput {

@@ -1,6 +1,15 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { propertyRuns } from "../../../test/helpers/property";
+import { knownCurrencies } from "./currencies";
 import { InvalidAmountError, InvalidCurrencyError } from "./errors";
-import { assertMinorUnits, formatMinorUnits, normalizeCurrency, toMinorUnits } from "./money";
+import {
+  assertMinorUnits,
+  formatMinorUnits,
+  MAX_CHARGE_MINOR_UNITS,
+  normalizeCurrency,
+  toMinorUnits,
+} from "./money";
 
 describe("toMinorUnits", () => {
   it.each([
@@ -141,5 +150,24 @@ describe("inputs that once slipped through or misled", () => {
       message = (error as Error).message;
     }
     expect(message.length).toBeLessThan(120);
+  });
+});
+
+describe("money, as a property", () => {
+  it("reads back exactly what it formats, in every currency, as a string and as a number", () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...knownCurrencies()),
+        fc.integer({ min: 1, max: MAX_CHARGE_MINOR_UNITS }),
+        (currency, minor) => {
+          const text = formatMinorUnits(minor, currency);
+          expect(toMinorUnits(text, currency)).toBe(minor);
+          expect(toMinorUnits(text.toUpperCase(), currency.toUpperCase())).toBe(minor);
+          // A number is read through its shortest decimal form, which for these magnitudes is exact.
+          expect(toMinorUnits(Number(text), currency)).toBe(minor);
+        },
+      ),
+      propertyRuns(5_000),
+    );
   });
 });

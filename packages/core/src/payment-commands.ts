@@ -1,9 +1,62 @@
-import { type BillingAddress, CaptureMethod, CommandSource, Provider } from "@payments/events";
+import {
+  type BillingAddress,
+  CaptureMethod,
+  CommandSource,
+  type PaymentMethod,
+  Provider,
+} from "@payments/events";
 import { z } from "zod";
 import { currencyExponent } from "./currencies";
 import { InvalidCommandError } from "./errors";
+import type { CustomerActivity, FraudThresholds } from "./fraud";
 import { MAX_CHARGE_MINOR_UNITS } from "./money";
-import type { PaymentCommand } from "./payment-decider";
+
+/** What can be asked of a payment: the input of the decider. */
+export type PaymentCommand =
+  | {
+      readonly type: "InitiatePayment";
+      readonly orderId: string;
+      readonly customerId?: string;
+      /** Minor units, already checked (see money.ts). */
+      readonly amount: number;
+      readonly currency: string;
+      readonly paymentMethod: PaymentMethod;
+      readonly captureMethod: CaptureMethod;
+      readonly source: CommandSource;
+      readonly provider: Provider;
+      readonly providerReference?: string;
+      readonly billingAddress?: BillingAddress;
+      readonly metadata?: Readonly<Record<string, string>>;
+    }
+  | {
+      readonly type: "ScreenPayment";
+      readonly activity: CustomerActivity;
+      readonly thresholds: FraudThresholds;
+    }
+  | { readonly type: "RecordPaymentIntent"; readonly gateway: Provider; readonly gatewayPaymentId: string }
+  | {
+      readonly type: "AuthorizePayment";
+      readonly gateway: Provider;
+      readonly gatewayPaymentId: string;
+      readonly amountAuthorized: number;
+      readonly authorizationCode?: string;
+      /** The gateway also collected the funds (automatic capture): the whole authorized amount. */
+      readonly captured: boolean;
+    }
+  | { readonly type: "CapturePayment"; readonly amount?: number }
+  | {
+      readonly type: "RefundPayment";
+      readonly refundId: string;
+      readonly amount?: number;
+      readonly reason?: string;
+    }
+  | { readonly type: "CancelPayment"; readonly reason: string }
+  | {
+      readonly type: "FailPayment";
+      readonly code: string;
+      readonly message: string;
+      readonly retryable: boolean;
+    };
 
 /**
  * What every command must satisfy before it is decided on (SPEC §2): amounts are positive safe

@@ -3,7 +3,7 @@ import { given } from "../../../test/helpers/decider-spec";
 import { history, sampleEvent } from "../../../test/helpers/fixtures";
 import { LifecycleRuleError, PaymentNotFoundError } from "./errors";
 import { defaultFraudThresholds, noActivity } from "./fraud";
-import type { PaymentCommand } from "./payment-decider";
+import type { PaymentCommand } from "./payment-commands";
 import { evolvePayment, initialPaymentState } from "./payment-state";
 
 const initiate: PaymentCommand = {

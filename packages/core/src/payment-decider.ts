@@ -1,14 +1,7 @@
-import type {
-  BillingAddress,
-  CaptureMethod,
-  CommandSource,
-  PaymentEvent,
-  PaymentMethod,
-  Provider,
-} from "@payments/events";
+import type { PaymentEvent } from "@payments/events";
 import { LifecycleRuleError, PaymentNotFoundError } from "./errors";
-import { type CustomerActivity, type FraudThresholds, scoreFraud } from "./fraud";
-import { validatePaymentCommand } from "./payment-commands";
+import { scoreFraud } from "./fraud";
+import { type PaymentCommand, validatePaymentCommand } from "./payment-commands";
 import {
   evolvePayment,
   initialPaymentState,
@@ -16,52 +9,6 @@ import {
   type Payment,
   type PaymentState,
 } from "./payment-state";
-
-export type PaymentCommand =
-  | {
-      readonly type: "InitiatePayment";
-      readonly orderId: string;
-      readonly customerId?: string;
-      /** Minor units, already checked (see money.ts). */
-      readonly amount: number;
-      readonly currency: string;
-      readonly paymentMethod: PaymentMethod;
-      readonly captureMethod: CaptureMethod;
-      readonly source: CommandSource;
-      readonly provider: Provider;
-      readonly providerReference?: string;
-      readonly billingAddress?: BillingAddress;
-      readonly metadata?: Readonly<Record<string, string>>;
-    }
-  | {
-      readonly type: "ScreenPayment";
-      readonly activity: CustomerActivity;
-      readonly thresholds: FraudThresholds;
-    }
-  | { readonly type: "RecordPaymentIntent"; readonly gateway: Provider; readonly gatewayPaymentId: string }
-  | {
-      readonly type: "AuthorizePayment";
-      readonly gateway: Provider;
-      readonly gatewayPaymentId: string;
-      readonly amountAuthorized: number;
-      readonly authorizationCode?: string;
-      /** The gateway also collected the funds (automatic capture): the whole authorized amount. */
-      readonly captured: boolean;
-    }
-  | { readonly type: "CapturePayment"; readonly amount?: number }
-  | {
-      readonly type: "RefundPayment";
-      readonly refundId: string;
-      readonly amount?: number;
-      readonly reason?: string;
-    }
-  | { readonly type: "CancelPayment"; readonly reason: string }
-  | {
-      readonly type: "FailPayment";
-      readonly code: string;
-      readonly message: string;
-      readonly retryable: boolean;
-    };
 
 /** What decide may know besides the command and the state: which stream it is deciding for. */
 export interface DecideContext {
