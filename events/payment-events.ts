@@ -97,6 +97,34 @@ export const PaymentFailedData = z.strictObject({
   retryable: z.boolean(),
 });
 
+/**
+ * A refund asked for and not yet answered by the gateway: its amount is held back from what can
+ * still be refunded, so concurrent refunds can never return more than was captured (SPEC §2).
+ */
+export const PaymentRefundRequestedData = z.strictObject({
+  refundId: z.string().min(1).max(255),
+  amount: positiveMinorUnits,
+  reason: z.string().max(500).optional(),
+});
+
+/** The gateway refused a requested refund: its amount is refundable again. */
+export const PaymentRefundFailedData = z.strictObject({
+  refundId: z.string().min(1).max(255),
+  code: z.string().min(1).max(100),
+  message: z.string().max(1000),
+});
+
+/**
+ * Something a person must look at (SPEC §4.3): `unmatched`, a provider's notice for no known
+ * payment; `amount_mismatch`, money received that differs from the payment's amount or currency.
+ */
+export const PaymentFlaggedData = z.strictObject({
+  flag: z.enum(["unmatched", "amount_mismatch"]),
+  detail: z.string().max(1000),
+  receivedAmount: minorUnits.optional(),
+  receivedCurrency: currency.optional(),
+});
+
 export const PaymentRejectedData = z.strictObject({
   score: z.number().int().min(0).max(100),
   reasons: z.array(z.string()),
@@ -113,6 +141,9 @@ export const paymentEventSchemas = {
   PaymentCanceled: { schemaVersion: 1, data: PaymentCanceledData },
   PaymentFailed: { schemaVersion: 2, data: PaymentFailedData },
   PaymentRejected: { schemaVersion: 1, data: PaymentRejectedData },
+  PaymentRefundRequested: { schemaVersion: 1, data: PaymentRefundRequestedData },
+  PaymentRefundFailed: { schemaVersion: 1, data: PaymentRefundFailedData },
+  PaymentFlagged: { schemaVersion: 1, data: PaymentFlaggedData },
 } as const;
 
 /** Schemas of versions that are no longer written but must stay readable. */

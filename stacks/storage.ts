@@ -1,4 +1,4 @@
-import { eventStoreTable, readModelTable } from "../packages/topology/src";
+import { eventStoreTable, idempotencyTable, readModelTable } from "../packages/topology/src";
 
 /** The event streams: one item per event; its stream feeds the projector and the outbox relay. */
 export const eventStore = new sst.aws.Dynamo(eventStoreTable.name, {
@@ -23,4 +23,11 @@ export const readModels = new sst.aws.Dynamo(readModelTable.name, {
       { hashKey: index.partitionKey, rangeKey: index.sortKey },
     ]),
   ),
+});
+
+/** The REST API's Idempotency-Key records, expired by DynamoDB's TTL after 24 h. */
+export const idempotencyKeys = new sst.aws.Dynamo(idempotencyTable.name, {
+  fields: { [idempotencyTable.partitionKey]: "string" },
+  primaryIndex: { hashKey: idempotencyTable.partitionKey },
+  ttl: idempotencyTable.ttlAttribute,
 });

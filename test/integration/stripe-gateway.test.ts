@@ -57,11 +57,15 @@ describe("the Stripe gateway (stripe-node against stripe-mock, through the proxy
     expect(captured).toMatchObject({ status: "succeeded", amountCaptured: 3000 });
     const refund = await gateway.refund({
       gatewayPaymentId: held.gatewayPaymentId,
+      refundId: "rfd_1",
       amount: 1000,
       currency: "usd",
       idempotencyKey: `${input.paymentId}:refund:1`,
     });
-    expect(refund).toMatchObject({ amount: 1000, refundId: expect.stringMatching(/^re_/) });
+    expect(refund).toMatchObject({ amount: 1000, gatewayRefundId: expect.stringMatching(/^re_/) });
+    // Our refund id travels with Stripe's refund, so its notices of it match ours.
+    const sent = proxy.calls().find((c) => c.path === "/v1/refunds" && c.paymentId === input.paymentId);
+    expect(sent?.params).toMatchObject({ "metadata[refundId]": "rfd_1", amount: "1000" });
     const intent = proxy
       .calls()
       .find((c) => c.paymentId === input.paymentId && c.path === "/v1/payment_intents");
@@ -122,6 +126,7 @@ describe("the Stripe gateway (stripe-node against stripe-mock, through the proxy
     });
     const refund = await gateway.refund({
       gatewayPaymentId: created.gatewayPaymentId,
+      refundId: "rfd_isk",
       amount: 200,
       currency: "isk",
       idempotencyKey: `${input.paymentId}:refund`,

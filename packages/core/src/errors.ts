@@ -39,6 +39,7 @@ export type LifecycleRule =
   | "capture_exceeds_authorized"
   | "refund_requires_capture"
   | "refund_exceeds_captured"
+  | "refund_amount_differs"
   | "cancel_after_capture"
   | "payment_closed"
   | "failure_requires_pending";

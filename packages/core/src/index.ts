@@ -9,5 +9,6 @@ export * from "./money";
 export * from "./payment-commands";
 export * from "./payment-decider";
 export * from "./payment-state";
+export * from "./payment-view";
 export * from "./ports/customer-activity";
 export * from "./ports/payment-gateway";

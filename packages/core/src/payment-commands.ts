@@ -50,6 +50,34 @@ export type PaymentCommand =
       readonly amount?: number;
       readonly reason?: string;
     }
+  /** Holds a refund's amount back before the gateway is asked (see PaymentRefundRequested). */
+  | {
+      readonly type: "RequestRefund";
+      readonly refundId: string;
+      readonly amount?: number;
+      readonly reason?: string;
+    }
+  /** The gateway refused a requested refund. */
+  | {
+      readonly type: "FailRefund";
+      readonly refundId: string;
+      readonly code: string;
+      readonly message: string;
+    }
+  /** A provider's notice of money already received (ZaloPay, PayOS): authorized and captured at once. */
+  | {
+      readonly type: "RecordReceivedPayment";
+      readonly gateway: Provider;
+      readonly gatewayPaymentId: string;
+      readonly amount: number;
+    }
+  | {
+      readonly type: "FlagPayment";
+      readonly flag: "unmatched" | "amount_mismatch";
+      readonly detail: string;
+      readonly receivedAmount?: number;
+      readonly receivedCurrency?: string;
+    }
   | { readonly type: "CancelPayment"; readonly reason: string }
   | {
       readonly type: "FailPayment";
@@ -106,7 +134,16 @@ export const FraudThresholdsSchema = z
     message: "reviewAt must not be above rejectAt",
   });
 
-const metadata = z
+/** A billing address: every field bounded free text (an incomplete one is a fraud signal, not an error). */
+export const commandBillingAddress = z.strictObject({
+  street: freeText(200),
+  city: freeText(100),
+  state: freeText(100),
+  zip: freeText(20),
+}) satisfies z.ZodType<BillingAddress>;
+
+/** A caller's metadata, as Stripe bounds it: at most 20 keys of 40 characters, values of 500. */
+export const commandMetadata = z
   .record(commandId(40), freeText(500))
   .refine((m) => Object.keys(m).length <= 20, { message: "at most 20 entries" });
 
@@ -123,15 +160,8 @@ const commandSchemas = {
       source: CommandSource,
       provider: Provider,
       providerReference: commandId().optional(),
-      billingAddress: z
-        .strictObject({
-          street: freeText(200),
-          city: freeText(100),
-          state: freeText(100),
-          zip: freeText(20),
-        })
-        .optional() satisfies z.ZodType<BillingAddress | undefined>,
-      metadata: metadata.optional(),
+      billingAddress: commandBillingAddress.optional(),
+      metadata: commandMetadata.optional(),
     })
     // A charge request is bounded by Stripe's ceiling; a provider's notice of money already received
     // is recorded whatever its size (SPEC §2).
@@ -173,6 +203,32 @@ const commandSchemas = {
     refundId: commandId(),
     amount: minorUnitsAmount().optional(),
     reason: freeText(500).optional(),
+  }),
+  RequestRefund: z.strictObject({
+    type: z.literal("RequestRefund"),
+    refundId: commandId(),
+    amount: minorUnitsAmount().optional(),
+    reason: freeText(500).optional(),
+  }),
+  FailRefund: z.strictObject({
+    type: z.literal("FailRefund"),
+    refundId: commandId(),
+    code: commandId(100),
+    message: freeText(1000),
+  }),
+  RecordReceivedPayment: z.strictObject({
+    type: z.literal("RecordReceivedPayment"),
+    gateway: Provider,
+    gatewayPaymentId: commandId(),
+    // Money already received is recorded whatever its size (SPEC §2).
+    amount: minorUnitsAmount(),
+  }),
+  FlagPayment: z.strictObject({
+    type: z.literal("FlagPayment"),
+    flag: z.enum(["unmatched", "amount_mismatch"]),
+    detail: freeText(1000),
+    receivedAmount: minorUnitsAmount().optional(),
+    receivedCurrency: commandCurrency.optional(),
   }),
   CancelPayment: z.strictObject({ type: z.literal("CancelPayment"), reason: freeText(500) }),
   FailPayment: z.strictObject({

@@ -8,6 +8,7 @@ import {
   isPayment,
   type Payment,
   type PaymentState,
+  refundableAmount,
 } from "./payment-state";
 
 /** What decide may know besides the command and the state: which stream it is deciding for. */
@@ -156,12 +157,56 @@ export function decideValidated(
       ];
     }
 
+    case "RequestRefund": {
+      const payment = requirePayment(state, ctx);
+      // The same refund asked again: already held back, or already done.
+      if (payment.refundIds.includes(command.refundId) || command.refundId in payment.pendingRefunds)
+        return [];
+      if (!CAPTURED.has(payment.status))
+        refuse("refund_requires_capture", "only captured money can be refunded");
+      const refundable = refundableAmount(payment);
+      const amount = command.amount ?? refundable;
+      if (amount > refundable || amount === 0) {
+        refuse(
+          "refund_exceeds_captured",
+          `refund of ${amount} is more than the ${refundable} still refundable`,
+        );
+      }
+      return [
+        {
+          type: "PaymentRefundRequested",
+          data: stripUndefined({ refundId: command.refundId, amount, reason: command.reason }),
+        },
+      ];
+    }
+
     case "RefundPayment": {
       const payment = requirePayment(state, ctx);
       if (payment.refundIds.includes(command.refundId)) return [];
+      const requested = payment.pendingRefunds[command.refundId];
+      if (requested !== undefined) {
+        // Completes a refund that was held back: its amount is the one asked for.
+        if (command.amount !== undefined && command.amount !== requested) {
+          refuse(
+            "refund_amount_differs",
+            `refund ${command.refundId} was asked for ${requested}, not ${command.amount}`,
+          );
+        }
+        return [
+          {
+            type: "PaymentRefunded",
+            data: stripUndefined({
+              refundId: command.refundId,
+              amount: requested,
+              totalRefunded: payment.amountRefunded + requested,
+              reason: command.reason,
+            }),
+          },
+        ];
+      }
       if (!CAPTURED.has(payment.status))
         refuse("refund_requires_capture", "only captured money can be refunded");
-      const refundable = payment.amountCaptured - payment.amountRefunded;
+      const refundable = refundableAmount(payment);
       const amount = command.amount ?? refundable;
       if (amount > refundable || amount === 0) {
         refuse(
@@ -180,6 +225,59 @@ export function decideValidated(
           }),
         },
       ];
+    }
+
+    case "FailRefund": {
+      const payment = requirePayment(state, ctx);
+      if (!(command.refundId in payment.pendingRefunds)) return [];
+      const { type: _type, ...data } = command;
+      return [{ type: "PaymentRefundFailed", data }];
+    }
+
+    case "RecordReceivedPayment": {
+      const payment = requirePayment(state, ctx);
+      if (payment.gatewayPaymentId === command.gatewayPaymentId && CAPTURED.has(payment.status)) return [];
+      if (payment.status !== "initiated") {
+        refuse("authorization_requires_initiated", "only a payment awaiting the provider can be paid");
+      }
+      const paid: PaymentEvent[] = [
+        {
+          type: "PaymentAuthorized",
+          data: {
+            gateway: command.gateway,
+            gatewayPaymentId: command.gatewayPaymentId,
+            amountAuthorized: command.amount,
+          },
+        },
+        {
+          type: "PaymentCaptured",
+          data: {
+            amount: command.amount,
+            totalCaptured: command.amount,
+            gatewayPaymentId: command.gatewayPaymentId,
+          },
+        },
+      ];
+      if (command.amount === payment.amount) return paid;
+      // Recorded as received, never taken as paid in full (SPEC §4.3).
+      return [
+        ...paid,
+        {
+          type: "PaymentFlagged",
+          data: {
+            flag: "amount_mismatch",
+            detail: `${command.gateway} notified ${command.amount} ${payment.currency} for a payment of ${payment.amount} ${payment.currency}`,
+            receivedAmount: command.amount,
+            receivedCurrency: payment.currency,
+          },
+        },
+      ];
+    }
+
+    case "FlagPayment": {
+      requirePayment(state, ctx);
+      const { type: _type, ...data } = command;
+      return [{ type: "PaymentFlagged", data: stripUndefined(data) }];
     }
 
     case "CancelPayment": {

@@ -42,8 +42,32 @@ export interface Payment {
   readonly amountCaptured: number;
   readonly amountRefunded: number;
   readonly refundIds: readonly string[];
+  /** Refunds asked of the gateway and not answered yet, by refund id: their amounts are held back. */
+  readonly pendingRefunds: Readonly<Record<string, number>>;
+  /** `unmatched`, `amount_mismatch`: what a person must look at. */
+  readonly flags: readonly string[];
   readonly failure?: { readonly code: string; readonly message: string; readonly retryable: boolean };
   readonly cancelReason?: string;
+}
+
+/**
+ * `refunded` once everything captured went back, else `partially_refunded`: the one rule, shared
+ * by the payment's state and its view.
+ */
+export function statusAfterRefund(totalRefunded: number, amountCaptured: number): PaymentStatus {
+  return totalRefunded >= amountCaptured ? "refunded" : "partially_refunded";
+}
+
+/** What can still be refunded: captured, less refunded, less refunds asked for and not answered. */
+export function refundableAmount(payment: Payment): number {
+  const pending = Object.values(payment.pendingRefunds).reduce((sum, amount) => sum + amount, 0);
+  return payment.amountCaptured - payment.amountRefunded - pending;
+}
+
+function without(record: Readonly<Record<string, number>>, key: string): Readonly<Record<string, number>> {
+  if (!(key in record)) return record;
+  const { [key]: _gone, ...rest } = record;
+  return rest;
 }
 
 /** The fold of a stream: nothing yet, or a payment. */
@@ -79,6 +103,8 @@ export function evolvePayment(state: PaymentState, event: PaymentEvent): Payment
       amountCaptured: 0,
       amountRefunded: 0,
       refundIds: [],
+      pendingRefunds: {},
+      flags: [],
     };
   }
   if (!isPayment(state)) return state;
@@ -105,10 +131,22 @@ export function evolvePayment(state: PaymentState, event: PaymentEvent): Payment
     case "PaymentRefunded":
       return {
         ...state,
-        status: event.data.totalRefunded >= state.amountCaptured ? "refunded" : "partially_refunded",
+        status: statusAfterRefund(event.data.totalRefunded, state.amountCaptured),
         amountRefunded: event.data.totalRefunded,
         refundIds: [...state.refundIds, event.data.refundId],
+        pendingRefunds: without(state.pendingRefunds, event.data.refundId),
       };
+    case "PaymentRefundRequested":
+      return {
+        ...state,
+        pendingRefunds: { ...state.pendingRefunds, [event.data.refundId]: event.data.amount },
+      };
+    case "PaymentRefundFailed":
+      return { ...state, pendingRefunds: without(state.pendingRefunds, event.data.refundId) };
+    case "PaymentFlagged":
+      return state.flags.includes(event.data.flag)
+        ? state
+        : { ...state, flags: [...state.flags, event.data.flag] };
     case "PaymentCanceled":
       return { ...state, status: "canceled", cancelReason: event.data.reason };
     case "PaymentFailed":

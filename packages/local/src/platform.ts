@@ -4,7 +4,14 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { SQSClient } from "@aws-sdk/client-sqs";
-import { eventStoreTable, kafkaTopic, physicalName, queues, readModelTable } from "@payments/topology";
+import {
+  eventStoreTable,
+  idempotencyTable,
+  kafkaTopic,
+  physicalName,
+  queues,
+  readModelTable,
+} from "@payments/topology";
 import { freePort, type RunningService } from "./process";
 import { ensureTable } from "./resources/dynamodb-tables";
 import { type BusHandle, ensureEventBus } from "./resources/event-bus";
@@ -108,7 +115,7 @@ export interface LocalStack {
   readonly dynamoEndpoint: string;
   readonly awsEndpoint: string;
   readonly stripeMockUrl: string;
-  readonly tables: { readonly events: string; readonly readModels: string };
+  readonly tables: { readonly events: string; readonly readModels: string; readonly idempotency: string };
   readonly queues: Record<keyof typeof queues, QueueHandle>;
   readonly bus: BusHandle;
   readonly kafka: { readonly brokers: string[]; readonly topic: string };
@@ -147,9 +154,11 @@ export async function provisionLocalStack(
     const tables = {
       events: physicalName(options.stage, eventStoreTable.name),
       readModels: physicalName(options.stage, readModelTable.name),
+      idempotency: physicalName(options.stage, idempotencyTable.name),
     };
     await ensureTable(clients.dynamodb, eventStoreTable, tables.events);
     await ensureTable(clients.dynamodb, readModelTable, tables.readModels);
+    await ensureTable(clients.dynamodb, idempotencyTable, tables.idempotency);
     const createdQueues = await ensureQueues(clients.sqs, queues, options);
     const bus = await ensureEventBus(clients.eventBridge, options.stage, createdQueues);
     await ensureKafkaTopic(platform.kafkaBrokers, kafkaTopic.name, kafkaTopic.partitions);

@@ -8,9 +8,13 @@ export interface KeySchema {
   readonly sortKey: string;
 }
 
-export interface TableDefinition extends KeySchema {
+export interface TableDefinition {
   /** Logical name: the SST component name and the `SST_RESOURCE_<Name>` link. */
   readonly name: string;
+  readonly partitionKey: string;
+  readonly sortKey?: string;
+  /** The attribute DynamoDB's time to live reads (epoch seconds). */
+  readonly ttlAttribute?: string;
   readonly stream?: "NEW_AND_OLD_IMAGES" | "NEW_IMAGE";
   readonly indexes: Readonly<Record<string, KeySchema>>;
 }
@@ -32,6 +36,20 @@ export const readModelTable = {
     byCustomer: { partitionKey: "gsi2pk", sortKey: "gsi2sk" },
   },
 } as const satisfies TableDefinition;
+
+/**
+ * Idempotency-Key records of the REST API (SPEC §2), kept 24 h: Powertools' idempotency utility
+ * writes them (its default attribute names).
+ */
+export const idempotencyTable = {
+  name: "IdempotencyKeys",
+  partitionKey: "id",
+  ttlAttribute: "expiration",
+  indexes: {},
+} as const satisfies TableDefinition;
+
+/** How long an Idempotency-Key is remembered (SPEC §2). */
+export const IDEMPOTENCY_KEY_SECONDS = 24 * 3600;
 
 /** ElectroDB's service name and entity names, also used by stream filter patterns. */
 export const electro = {

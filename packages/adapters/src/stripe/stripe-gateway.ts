@@ -151,11 +151,11 @@ export function createStripeGateway(options: StripeGatewayOptions): PaymentGatew
           {
             payment_intent: input.gatewayPaymentId,
             ...(input.amount === undefined ? {} : { amount: toStripeAmount(input.amount, input.currency) }),
-            metadata: input.reason ? { reason: input.reason } : undefined,
+            metadata: { refundId: input.refundId, ...(input.reason ? { reason: input.reason } : {}) },
           },
           { idempotencyKey: input.idempotencyKey },
         );
-        return { refundId: refund.id, amount: fromStripeAmount(refund.amount, input.currency) };
+        return { gatewayRefundId: refund.id, amount: fromStripeAmount(refund.amount, input.currency) };
       }),
     cancel: (input) =>
       call(async () =>

@@ -55,13 +55,18 @@ export interface PaymentGateway {
     currency: string;
     idempotencyKey: string;
   }): Promise<GatewayPayment>;
+  /**
+   * Refunds captured money. `refundId` is ours (see PaymentRefundRequested); the gateway keeps it
+   * with the refund, so its own notices of the refund can be matched to ours.
+   */
   refund(input: {
     gatewayPaymentId: string;
+    refundId: string;
     amount?: number;
     currency: string;
     reason?: string;
     idempotencyKey: string;
-  }): Promise<{ refundId: string; amount: number }>;
+  }): Promise<{ gatewayRefundId: string; amount: number }>;
   cancel(input: { gatewayPaymentId: string; idempotencyKey: string }): Promise<GatewayPayment>;
 }
 

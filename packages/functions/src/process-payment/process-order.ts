@@ -18,8 +18,20 @@ import {
   type PaymentGateway,
   UniquenessConflictError,
 } from "@payments/core";
-import type { EventMetadata } from "@payments/events";
+import type { CaptureMethod, CommandSource, EventMetadata } from "@payments/events";
 import type { PaymentRequest } from "./order-message";
+
+/**
+ * A request to charge a card, from the order queue or the REST API: the queue's formats read into
+ * one shape, plus what only the API sets (a pre-authorization, the caller's correlation id).
+ */
+export interface ChargeRequest extends Omit<PaymentRequest, "format"> {
+  /** `manual` holds the funds for a later capture (a pre-authorization). Default `automatic`. */
+  readonly captureMethod?: CaptureMethod;
+  readonly source?: CommandSource;
+  readonly correlationId?: string;
+  readonly metadata?: Readonly<Record<string, string>>;
+}
 
 export interface ProcessOrderDeps {
   readonly store: EventStore;
@@ -60,7 +72,7 @@ export const gatewayKey = (paymentId: string, step: "create" | "confirm") => `${
  * recorded PaymentIntent is continued, never created again (SPEC §2).
  */
 export function createOrderProcessor(deps: ProcessOrderDeps) {
-  async function initiate(request: PaymentRequest, metadata: EventMetadata) {
+  async function initiate(request: ChargeRequest, metadata: EventMetadata) {
     const paymentId = request.paymentId ?? deps.newPaymentId();
     try {
       const initiated = await deps.handle({
@@ -73,10 +85,11 @@ export function createOrderProcessor(deps: ProcessOrderDeps) {
           amount: request.amount,
           currency: request.currency,
           paymentMethod: request.paymentMethod,
-          captureMethod: "automatic",
-          source: "queue",
+          captureMethod: request.captureMethod ?? "automatic",
+          source: request.source ?? "queue",
           provider: "stripe",
           billingAddress: request.billingAddress,
+          metadata: request.metadata,
         },
         unique: () => [{ kind: "orderId", value: request.orderId }],
       });
@@ -110,7 +123,9 @@ export function createOrderProcessor(deps: ProcessOrderDeps) {
 
   async function charge(step: Step, payment: Payment, paymentId: string): Promise<OrderOutcome> {
     const token = payment.paymentMethod.token!;
-    const captureMethod = payment.fraud?.decision === "review" ? "manual" : "automatic";
+    // Held for a person when screening says review, or when the caller asked for a pre-authorization.
+    const captureMethod =
+      payment.fraud?.decision === "review" || payment.captureMethod === "manual" ? "manual" : "automatic";
     let intent: GatewayPayment | undefined;
     try {
       if (payment.gatewayPaymentId) {
@@ -199,11 +214,11 @@ export function createOrderProcessor(deps: ProcessOrderDeps) {
     }
   }
 
-  return async function processOrder(request: PaymentRequest, messageId: string): Promise<OrderOutcome> {
+  return async function processOrder(request: ChargeRequest, causationId: string): Promise<OrderOutcome> {
     const metadata: EventMetadata = {
-      correlationId: request.orderId,
-      causationId: messageId,
-      source: "queue",
+      correlationId: request.correlationId ?? request.orderId,
+      causationId,
+      source: request.source ?? "queue",
     };
     const initiated = await initiate(request, metadata);
     const { paymentId } = initiated;

@@ -2,6 +2,7 @@ import {
   CreateTableCommand,
   type DynamoDBClient,
   ResourceInUseException,
+  UpdateTimeToLiveCommand,
   waitUntilTableExists,
 } from "@aws-sdk/client-dynamodb";
 import type { TableDefinition } from "@payments/topology";
@@ -15,7 +16,7 @@ export async function ensureTable(
   table: TableDefinition,
   tableName: string,
 ): Promise<void> {
-  const keyNames = new Set([table.partitionKey, table.sortKey]);
+  const keyNames = new Set([table.partitionKey, ...(table.sortKey ? [table.sortKey] : [])]);
   for (const index of Object.values(table.indexes)) {
     keyNames.add(index.partitionKey);
     keyNames.add(index.sortKey);
@@ -27,8 +28,8 @@ export async function ensureTable(
         BillingMode: "PAY_PER_REQUEST",
         AttributeDefinitions: [...keyNames].map((name) => ({ AttributeName: name, AttributeType: "S" })),
         KeySchema: [
-          { AttributeName: table.partitionKey, KeyType: "HASH" },
-          { AttributeName: table.sortKey, KeyType: "RANGE" },
+          { AttributeName: table.partitionKey, KeyType: "HASH" as const },
+          ...(table.sortKey ? [{ AttributeName: table.sortKey, KeyType: "RANGE" as const }] : []),
         ],
         GlobalSecondaryIndexes: Object.entries(table.indexes).length
           ? Object.entries(table.indexes).map(([name, index]) => ({
@@ -47,4 +48,17 @@ export async function ensureTable(
     if (!(error instanceof ResourceInUseException)) throw error;
   }
   await waitUntilTableExists({ client, maxWaitTime: 30 }, { TableName: tableName });
+  if (table.ttlAttribute) {
+    try {
+      await client.send(
+        new UpdateTimeToLiveCommand({
+          TableName: tableName,
+          TimeToLiveSpecification: { Enabled: true, AttributeName: table.ttlAttribute },
+        }),
+      );
+    } catch (error) {
+      // Already enabled on a table that survived a restart.
+      if (!/already enabled/i.test((error as Error).message)) throw error;
+    }
+  }
 }

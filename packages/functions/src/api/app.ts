@@ -1,0 +1,81 @@
+import type { Logger } from "@aws-lambda-powertools/logger";
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { HTTPException } from "hono/http-exception";
+import { requestId } from "hono/request-id";
+import { type ApiEnv, type PaymentRoutesDeps, paymentRoutes } from "./payment-routes";
+import { problem, problemResponse, toProblem } from "./problem";
+
+export interface ApiDeps extends PaymentRoutesDeps {
+  readonly logger: Logger;
+}
+
+/** SPEC §4.2: request bodies over 64 KB are refused with 413. */
+export const MAX_BODY_BYTES = 64 * 1024;
+
+/**
+ * The REST API: one Hono app, a sub-app per resource mounted with `app.route()`. Every response
+ * carries an X-Request-Id; every error is problem+json from one `onError`, and nothing a caller
+ * sends can make it answer 5xx.
+ */
+export function createApiApp(deps: ApiDeps) {
+  const app = new Hono<ApiEnv>();
+  app.use("*", requestId({ headerName: "X-Request-Id" }));
+  // Every response carries the id, including the problems that middleware answers with.
+  app.use("*", async (c, next) => {
+    await next();
+    c.res.headers.set("X-Request-Id", c.get("requestId"));
+  });
+  app.use(
+    "*",
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: () =>
+        problemResponse(
+          problem(413, "too-large", "The request body is too large", "request bodies are limited to 64 KB"),
+        ),
+    }),
+  );
+
+  app.onError((error, c) => {
+    // Hono's validator throws HTTPException(400) for a body that is not JSON at all.
+    if (error instanceof HTTPException && error.status === 400) {
+      return problemResponse(
+        problem(
+          400,
+          "invalid-request",
+          "The request is not valid",
+          "the body must be a JSON object (Content-Type: application/json)",
+        ),
+      );
+    }
+    const { problem: p, headers, unexpected } = toProblem(error);
+    if (unexpected) {
+      deps.logger.error("request failed", {
+        requestId: c.get("requestId"),
+        method: c.req.method,
+        path: c.req.path,
+        error: {
+          name: (error as Error).name,
+          message: (error as Error).message,
+          stack: (error as Error).stack,
+        },
+      });
+    }
+    return problemResponse(p, headers);
+  });
+  app.notFound((c) =>
+    problemResponse(
+      problem(404, "not-found", "No such route", `${c.req.method} ${c.req.path} is not a route of this API`),
+      {
+        "x-request-id": c.get("requestId") ?? "",
+      },
+    ),
+  );
+
+  app.get("/health", (c) => c.json({ status: "ok" }));
+  app.route("/payments", paymentRoutes(deps));
+  return app;
+}
+
+export type ApiApp = ReturnType<typeof createApiApp>;

@@ -1,0 +1,23 @@
+import { fraudThresholdsFromConfig } from "@payments/core";
+import { handle } from "hono/aws-lambda";
+import { Resource } from "sst";
+import { lazy } from "../shared/lazy";
+import { logger } from "../shared/observability";
+import { createWiring } from "../shared/wiring";
+import { createApiApp } from "./app";
+import { createIdempotentRunner } from "./idempotency";
+
+const wiring = createWiring({ fraudThresholds: fraudThresholdsFromConfig(process.env) });
+
+/** The REST API as one Hono app: on Lambda through `handler`, locally through @hono/node-server. */
+export const app = createApiApp({
+  payments: wiring.payments,
+  store: wiring.store,
+  idempotent: lazy(() =>
+    createIdempotentRunner({ client: wiring.dynamodb(), tableName: Resource.IdempotencyKeys.name }),
+  ),
+  jwtSecret: () => Resource.JwtSecret.value,
+  logger,
+});
+
+export const handler = handle(app);

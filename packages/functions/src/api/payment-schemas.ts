@@ -1,0 +1,79 @@
+import {
+  commandBillingAddress,
+  commandCurrency,
+  commandId,
+  commandMetadata,
+  MAX_CHARGE_MINOR_UNITS,
+  minorUnitsAmount,
+} from "@payments/core";
+import { CaptureMethod, PaymentId } from "@payments/events";
+import { z } from "zod";
+
+/**
+ * The REST API's request bodies (SPEC §4.2), built from the domain's own command schemas
+ * (payment-commands.ts), so that the API refuses exactly what the domain would. Unknown fields are
+ * refused, not ignored.
+ */
+export const CreatePaymentBody = z
+  .strictObject({
+    orderId: commandId(),
+    customerId: commandId().optional(),
+    amount: minorUnitsAmount(MAX_CHARGE_MINOR_UNITS),
+    currency: commandCurrency,
+    paymentMethodId: commandId().optional(),
+    captureMethod: CaptureMethod.optional(),
+    billingAddress: commandBillingAddress.optional(),
+    metadata: commandMetadata.optional(),
+    provider: z.enum(["zalopay", "payos"]).optional(),
+    providerReference: commandId().optional(),
+  })
+  .superRefine((body, ctx) => {
+    const card = body.paymentMethodId !== undefined;
+    const provider = body.provider !== undefined || body.providerReference !== undefined;
+    if (card === provider) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["paymentMethodId"],
+        message: "give either paymentMethodId (a card through Stripe) or provider and providerReference",
+      });
+    } else if (provider && (body.provider === undefined || body.providerReference === undefined)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["providerReference"],
+        message: "provider and providerReference go together",
+      });
+    } else if (provider && body.captureMethod === "manual") {
+      ctx.addIssue({
+        code: "custom",
+        path: ["captureMethod"],
+        message: "a provider payment cannot be pre-authorized",
+      });
+    }
+  });
+export type CreatePaymentBody = z.infer<typeof CreatePaymentBody>;
+
+export const CaptureBody = z.strictObject({ amount: minorUnitsAmount().optional() });
+export const RefundBody = z.strictObject({
+  amount: minorUnitsAmount().optional(),
+  reason: z.string().max(500).optional(),
+});
+export const CancelBody = z.strictObject({ reason: z.string().max(500).optional() });
+
+export const PaymentIdParam = z.strictObject({ id: PaymentId });
+
+export const ListQuery = z
+  .strictObject({
+    orderId: commandId().optional(),
+    customerId: commandId().optional(),
+    cursor: z.string().max(1024).optional(),
+    limit: z.coerce.number().int().min(1).max(100).optional(),
+  })
+  .refine((q) => (q.orderId === undefined) !== (q.customerId === undefined), {
+    message: "give exactly one of orderId and customerId",
+    path: ["orderId"],
+  });
+
+/** An Idempotency-Key: 1–255 visible ASCII characters. */
+export const IdempotencyKeyHeader = z
+  .string()
+  .regex(/^[\x21-\x7e]{1,255}$/, "1–255 visible ASCII characters");

@@ -1,0 +1,50 @@
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { createCustomerActivity, createDynamoEventStore } from "@payments/adapters/dynamodb";
+import { createStripeGateway } from "@payments/adapters/stripe";
+import { createCommandHandler, type FraudThresholds } from "@payments/core";
+import { Resource } from "sst";
+import { monotonicFactory } from "ulid";
+import { createPaymentService } from "../payments/payment-service";
+import { createOrderProcessor } from "../process-payment/process-order";
+import { lazy } from "./lazy";
+
+const ulid = monotonicFactory();
+
+/**
+ * The clients and services the functions share, built on first use and kept for the container's
+ * life: one DynamoDB client, the event store, the Stripe gateway (its key read once), the order
+ * processor and the payment service. Handlers take what they call, so nothing is built that a
+ * function never uses.
+ */
+export function createWiring(options: { fraudThresholds: FraudThresholds }) {
+  const dynamodb = lazy(() => new DynamoDBClient({}));
+  const store = lazy(() =>
+    createDynamoEventStore({ client: dynamodb(), tableName: Resource.EventStore.name }),
+  );
+  const handle = lazy(() => createCommandHandler(store(), { newId: ulid }));
+  const gateway = lazy(() =>
+    createStripeGateway({ secretKey: Resource.StripeSecretKey.value, apiUrl: Resource.Stripe.apiUrl }),
+  );
+  const newPaymentId = () => `pay_${ulid()}`;
+  const processOrder = lazy(() =>
+    createOrderProcessor({
+      store: store(),
+      handle: handle(),
+      gateway: gateway(),
+      activity: createCustomerActivity({ client: dynamodb(), tableName: Resource.ReadModels.name }),
+      fraudThresholds: options.fraudThresholds,
+      newPaymentId,
+      now: () => new Date(),
+    }),
+  );
+  const payments = lazy(() =>
+    createPaymentService({
+      store: store(),
+      handle: handle(),
+      gateway: gateway(),
+      charge: processOrder(),
+      newPaymentId,
+    }),
+  );
+  return { dynamodb, store, handle, gateway, processOrder, payments };
+}
