@@ -7,7 +7,9 @@ import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { SQSClient } from "@aws-sdk/client-sqs";
+import { serve } from "@hono/node-server";
 import {
+  describeSecrets,
   linkedEnvironment,
   MissingPrerequisiteError,
   provisionLocalStack,
@@ -40,24 +42,41 @@ async function main() {
     logDir: join(devDir, "logs"),
   });
   const running: RunningDriver[] = [];
+  let closeApi = async () => {};
   const proxy = await startStripeProxy({
     stripeMockUrl: platform.stripeMockUrl,
     port: port("DEV_STRIPE_PORT", 12110),
   });
+  let stopping = false;
   const stop = async () => {
+    // Ctrl-C reaches npm, tsx and this process at once: a second signal must not cut the stop short.
+    if (stopping) return;
+    stopping = true;
     console.log("\ndev: stopping…");
     await Promise.all(running.map((d) => d.stop()));
+    await closeApi();
     await proxy.stop();
     await platform.stop();
     process.exit(0);
   };
-  process.once("SIGINT", stop);
-  process.once("SIGTERM", stop);
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
 
   // Local runs shorten the visibility timeout so that a retry takes seconds; redrive stays at 3 receives.
   const stack = await provisionLocalStack(platform, { stage: "dev", visibilityTimeoutSeconds: 20 });
   Object.assign(process.env, linkedEnvironment(stack, { stripeApiUrl: proxy.url }));
   const { handler } = await import("@payments/functions/process-payment");
+  const { app } = await import("@payments/functions/api");
+  const { issueToken } = await import("@payments/functions/api/auth");
+  const apiPort = port("DEV_API_PORT", 3000);
+  const api = serve({ fetch: app.fetch, port: apiPort, hostname: "127.0.0.1" });
+  await new Promise<void>((resolve, reject) => {
+    api.once("listening", () => resolve());
+    api.once("error", reject);
+  });
+  closeApi = () => new Promise((resolve) => api.close(() => resolve()));
+  const apiUrl = `http://127.0.0.1:${apiPort}`;
+  const token = await issueToken(stack.secretValues.JwtSecret, { subject: "dev" });
   const sqs = new SQSClient({});
   for (const queue of [stack.queues.orders, stack.queues.ordersFifo]) {
     running.push(
@@ -73,8 +92,8 @@ async function main() {
   }
 
   const description = {
-    apiUrl: null,
-    token: null,
+    apiUrl,
+    token,
     awsEndpoint: stack.awsEndpoint,
     region: stack.region,
     tables: stack.tables,
@@ -90,22 +109,32 @@ async function main() {
     dynamoEndpoint: stack.dynamoEndpoint,
   };
   writeFileSync(join(devDir, "stack.json"), `${JSON.stringify(description, null, 2)}\n`);
+  const secrets = describeSecrets();
+  const example = JSON.stringify({
+    orderId: "ord-1",
+    amount: 2599,
+    currency: "usd",
+    paymentMethodId: "pm_card_visa",
+    captureMethod: "manual",
+  });
   console.log(`
 dev: ready in ${((Date.now() - started) / 1000).toFixed(1)} s — .dev/stack.json describes it all
-  DynamoDB Local     ${stack.dynamoEndpoint}   tables ${stack.tables.events}, ${stack.tables.readModels}
+  REST API           ${apiUrl}   (GET /health; payments need the bearer token below)
+  DynamoDB Local     ${stack.dynamoEndpoint}   tables ${Object.values(stack.tables).join(", ")}
   SQS, EventBridge   ${stack.awsEndpoint}   (moto: also Secrets Manager, SSM)
   order queue        ${stack.queues.orders.url}
   order queue (FIFO) ${stack.queues.ordersFifo.url}
   Kafka              ${stack.kafka.brokers.join(",")}   topic ${stack.kafka.topic}
   Stripe API         ${proxy.url}   (our proxy in front of stripe-mock ${stack.stripeMockUrl})
   process-payment    polling both order queues, batch 10, partial batch responses
-  REST API           not yet: it arrives with the API work (apiUrl and token in stack.json are null until then)
-  secrets            from the environment, else the dev defaults: ${Object.entries(stack.secretValues)
-    .filter(([, v]) => v)
-    .map(([k, v]) => `${k}=${v}`)
-    .join(" ")}
-Try: aws --endpoint-url ${stack.awsEndpoint} sqs send-message --queue-url ${stack.queues.orders.url} \\
-       --message-body '{"order_id":"ord-1","amount":"25.99","payment_method_id":"pm_card_visa"}'
+  secrets            ${secrets.fromEnvironment.length ? `from the environment (not shown): ${secrets.fromEnvironment.join(", ")}; ` : ""}dev defaults: ${secrets.defaults.map(([k, v]) => `${k}=${v}`).join(" ")}
+
+Bearer token (payments:read payments:write, 12 h; npm run token prints another):
+${token}
+
+Try:
+  curl -s -X POST ${apiUrl}/payments -H "Authorization: Bearer $(node -p 'require("./.dev/stack.json").token')" \\
+       -H 'Content-Type: application/json' -H "Idempotency-Key: $RANDOM" -d '${example}'
 Ctrl-C stops everything; data stays in .dev/ (npm run dev -- --fresh wipes it).`);
 }
 

@@ -3,6 +3,7 @@ import { IdempotencyConfig, makeIdempotent } from "@aws-lambda-powertools/idempo
 import { DynamoDBPersistenceLayer } from "@aws-lambda-powertools/idempotency/dynamodb";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { IDEMPOTENCY_KEY_SECONDS } from "@payments/topology";
+import type { Context } from "aws-lambda";
 
 /** A response the API can replay: what the first request answered. */
 export interface StoredResponse {
@@ -14,9 +15,22 @@ export interface StoredResponse {
 export type Run = () => Promise<StoredResponse>;
 
 export type IdempotentRunner = (
-  scope: { caller: string; route: string; key: string; body: unknown },
+  scope: {
+    caller: string;
+    route: string;
+    key: string;
+    body: unknown;
+    /** On Lambda, the invocation's context: how long this request may still run. */
+    lambdaContext?: Pick<Context, "getRemainingTimeInMillis">;
+  },
   run: Run,
 ) => Promise<StoredResponse>;
+
+/**
+ * Off Lambda (the local server), how long a request may run. A key's in-progress record expires
+ * after it, so a request that died mid-flight does not hold its key for the whole 24 h.
+ */
+export const REQUEST_DEADLINE_MS = 30_000;
 
 /** Canonical JSON: the same body with keys in another order hashes the same. */
 function canonical(value: unknown): string {
@@ -55,12 +69,16 @@ export function createIdempotentRunner(options: {
     async (_record: { key: string; bodyHash: string }, run: Run): Promise<StoredResponse> => run(),
     { persistenceStore, config, keyPrefix: "payments-api", dataIndexArgument: 0 },
   );
-  return (scope, run) =>
-    idempotent(
+  return (scope, run) => {
+    config.registerLambdaContext(
+      (scope.lambdaContext ?? { getRemainingTimeInMillis: () => REQUEST_DEADLINE_MS }) as Context,
+    );
+    return idempotent(
       {
         key: `${scope.caller} ${scope.route} ${scope.key}`,
         bodyHash: createHash("sha256").update(canonical(scope.body)).digest("hex"),
       },
       run,
     );
+  };
 }

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { zValidator } from "@hono/zod-validator";
 import { type EventStore, PaymentNotFoundError } from "@payments/core";
+import type { Context as LambdaContext } from "aws-lambda";
 import { type Context, Hono } from "hono";
 import type { RequestIdVariables } from "hono/request-id";
 import { ulid } from "ulid";
@@ -100,7 +101,9 @@ export function paymentRoutes(deps: PaymentRoutesDeps) {
       );
     }
     const caller = callerOf(c.get("jwtPayload")).subject;
-    return send(c, await deps.idempotent()({ caller, route, key, body }, guarded));
+    // hono/aws-lambda hands the invocation's context to the app as `env.lambdaContext`.
+    const lambdaContext = (c.env as { lambdaContext?: LambdaContext } | undefined)?.lambdaContext;
+    return send(c, await deps.idempotent()({ caller, route, key, body, lambdaContext }, guarded));
   }
 
   /** A refund's id: derived from the Idempotency-Key, so a retried request continues the same refund. */

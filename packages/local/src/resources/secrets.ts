@@ -55,3 +55,20 @@ export async function ensureSecrets(
   }
   return out;
 }
+
+/**
+ * Which secrets the environment set, and the dev defaults of the others: what may be printed. A
+ * value from the environment is never shown, only its name.
+ */
+export function describeSecrets(env: NodeJS.ProcessEnv = process.env): {
+  fromEnvironment: SecretName[];
+  defaults: Array<[SecretName, string]>;
+} {
+  const names = Object.keys(secrets) as SecretName[];
+  return {
+    fromEnvironment: names.filter((name) => env[secrets[name].env] !== undefined),
+    defaults: names
+      .filter((name) => env[secrets[name].env] === undefined && devSecretDefaults[name])
+      .map((name) => [name, devSecretDefaults[name]]),
+  };
+}
