@@ -14,6 +14,8 @@ declare module "sst" {
     PaymentsBus: { name: string; arn: string; type: "sst.aws.Bus" };
     StripeSecretKey: { value: string; type: "sst.sst.Secret" };
     StripeWebhookSecret: { value: string; type: "sst.sst.Secret" };
+    ZaloPayKey2: { value: string; type: "sst.sst.Secret" };
+    PayOSChecksumKey: { value: string; type: "sst.sst.Secret" };
     JwtSecret: { value: string; type: "sst.sst.Secret" };
     Kafka: { brokers: string[]; topic: string; type: "sst.sst.Linkable" };
     Stripe: { apiUrl: string; type: "sst.sst.Linkable" };

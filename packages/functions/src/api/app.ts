@@ -5,8 +5,9 @@ import { HTTPException } from "hono/http-exception";
 import { requestId } from "hono/request-id";
 import { type ApiEnv, type PaymentRoutesDeps, paymentRoutes } from "./payment-routes";
 import { problem, problemResponse, toProblem } from "./problem";
+import { type WebhookRoutesDeps, webhookRoutes } from "./webhook-routes";
 
-export interface ApiDeps extends PaymentRoutesDeps {
+export interface ApiDeps extends PaymentRoutesDeps, WebhookRoutesDeps {
   readonly logger: Logger;
 }
 
@@ -75,6 +76,10 @@ export function createApiApp(deps: ApiDeps) {
 
   app.get("/health", (c) => c.json({ status: "ok" }));
   app.route("/payments", paymentRoutes(deps));
+  const webhooks = webhookRoutes(deps);
+  app.route("/webhooks", webhooks);
+  // The paths already set in providers' dashboards (SPEC §4.2).
+  app.route("/webhook", webhooks);
   return app;
 }
 

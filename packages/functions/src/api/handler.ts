@@ -17,6 +17,12 @@ export const app = createApiApp({
     createIdempotentRunner({ client: wiring.dynamodb(), tableName: Resource.IdempotencyKeys.name }),
   ),
   jwtSecret: () => Resource.JwtSecret.value,
+  webhooks: wiring.webhooks,
+  webhookSecrets: () => ({
+    stripeWebhookSecret: Resource.StripeWebhookSecret.value,
+    zaloPayKey2: Resource.ZaloPayKey2.value,
+    payosChecksumKey: Resource.PayOSChecksumKey.value,
+  }),
   logger,
 });
 

@@ -5,6 +5,7 @@ import { createCommandHandler, type FraudThresholds } from "@payments/core";
 import { Resource } from "sst";
 import { monotonicFactory } from "ulid";
 import { createPaymentService } from "../payments/payment-service";
+import { createWebhookService } from "../payments/webhook-service";
 import { createOrderProcessor } from "../process-payment/process-order";
 import { lazy } from "./lazy";
 
@@ -46,5 +47,6 @@ export function createWiring(options: { fraudThresholds: FraudThresholds }) {
       newPaymentId,
     }),
   );
-  return { dynamodb, store, handle, gateway, processOrder, payments };
+  const webhooks = lazy(() => createWebhookService({ store: store(), newPaymentId, newId: ulid }));
+  return { dynamodb, store, handle, gateway, processOrder, payments, webhooks };
 }

@@ -1,0 +1,182 @@
+import type { Logger } from "@aws-lambda-powertools/logger";
+import { verifyPayosSignature, verifyStripeSignature, verifyZaloPayMac } from "@payments/adapters/webhooks";
+import type { EventMetadata } from "@payments/events";
+import { Hono } from "hono";
+import { z } from "zod";
+import {
+  type Notification,
+  type NotificationOutcome,
+  receivedCommands,
+  stripeNotification,
+  type WebhookService,
+} from "../payments/webhook-service";
+import { problem, problemResponse } from "./problem";
+
+export interface WebhookSecrets {
+  readonly stripeWebhookSecret: string;
+  readonly zaloPayKey2: string;
+  readonly payosChecksumKey: string;
+}
+
+export interface WebhookRoutesDeps {
+  readonly webhooks: () => WebhookService;
+  readonly webhookSecrets: () => WebhookSecrets;
+  readonly logger: Logger;
+}
+
+/** Lenient reads of the providers' bodies: only the fields used are checked; providers add fields. */
+const ZaloPayBody = z.object({
+  data: z.string().max(60_000),
+  mac: z.string().max(256),
+  type: z.coerce.number().optional(),
+});
+const ZaloPayData = z.object({
+  app_trans_id: z.string().min(1).max(255),
+  zp_trans_id: z.union([z.string().min(1).max(64), z.number().int().nonnegative()]),
+  amount: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
+});
+const PayosBody = z.object({
+  code: z.string().max(16),
+  success: z.boolean().optional(),
+  data: z.record(z.string(), z.unknown()),
+  signature: z.string().max(256),
+});
+const PayosData = z.object({
+  orderCode: z.union([z.number().int().nonnegative(), z.string().min(1).max(64)]),
+  amount: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
+  reference: z.string().min(1).max(255),
+  paymentLinkId: z.string().min(1).max(255),
+  currency: z.string().max(8).optional(),
+});
+
+function parseJson(raw: string): unknown {
+  try {
+    return JSON.parse(raw);
+  } catch {
+    return undefined;
+  }
+}
+
+const unauthorized = (provider: string) =>
+  problemResponse(
+    problem(
+      401,
+      "bad-signature",
+      "The webhook signature does not verify",
+      `the ${provider} signature does not match this body and secret`,
+    ),
+  );
+
+/**
+ * Provider webhooks (SPEC §4.3), at /webhooks/{provider} and the /webhook/{provider} aliases. Each
+ * reads the raw body once, verifies it before any parsing, and answers in the provider's own format:
+ * a transient failure is answered so that the provider tries again.
+ */
+export function webhookRoutes(deps: WebhookRoutesDeps) {
+  const app = new Hono();
+
+  const metadataFor = (provider: string, id: string): EventMetadata => ({
+    correlationId: `${provider}:${id}`,
+    causationId: `${provider}:${id}`,
+    source: `webhook:${provider}`,
+  });
+  const log = (provider: string, outcome: NotificationOutcome, ref: string) =>
+    deps.logger.info(`${provider} webhook: ${outcome.kind}`, { provider, reference: ref, ...outcome });
+
+  async function record(provider: string, n: Notification): Promise<NotificationOutcome> {
+    const outcome = await deps.webhooks().record(n, metadataFor(provider, n.dedupeKey));
+    log(provider, outcome, n.reference);
+    return outcome;
+  }
+
+  app.post("/stripe", async (c) => {
+    const raw = await c.req.text();
+    let event: ReturnType<typeof verifyStripeSignature>;
+    try {
+      event = verifyStripeSignature(
+        raw,
+        c.req.header("stripe-signature"),
+        deps.webhookSecrets().stripeWebhookSecret,
+      );
+    } catch (error) {
+      deps.logger.warn("stripe webhook refused", { reason: (error as Error).message });
+      return unauthorized("Stripe");
+    }
+    const n = stripeNotification(event);
+    if (!n) return c.json({ received: true, handled: false, type: event.type });
+    const outcome = await record("stripe", n);
+    return c.json({ received: true, handled: true, outcome: outcome.kind });
+  });
+
+  app.post("/zalopay", async (c) => {
+    const raw = await c.req.text();
+    const body = ZaloPayBody.safeParse(parseJson(raw));
+    if (
+      !body.success ||
+      !verifyZaloPayMac(body.data.data, body.data.mac, deps.webhookSecrets().zaloPayKey2)
+    ) {
+      deps.logger.warn("zalopay webhook refused: mac does not verify");
+      return c.json({ return_code: -1, return_message: "mac not equal" }, 401);
+    }
+    const data = ZaloPayData.safeParse(parseJson(body.data.data));
+    if (!data.success) {
+      deps.logger.error("zalopay webhook verified but unreadable", { reason: data.error.issues[0]?.message });
+      return c.json({ return_code: -1, return_message: "data is not a ZaloPay payment callback" }, 400);
+    }
+    const { app_trans_id, zp_trans_id, amount } = data.data;
+    try {
+      // ZaloPay settles in VND, which has no minor unit: the notified amount is the amount.
+      await record("zalopay", {
+        provider: "zalopay",
+        dedupeKey: String(zp_trans_id),
+        reference: app_trans_id,
+        amount,
+        currency: "vnd",
+        commands: receivedCommands("zalopay", String(zp_trans_id), amount, "vnd"),
+      });
+      return c.json({ return_code: 1, return_message: "success" });
+    } catch (error) {
+      deps.logger.warn("zalopay webhook failed; ZaloPay will retry", { error: (error as Error).message });
+      return c.json({ return_code: 0, return_message: "temporarily unavailable, please retry" });
+    }
+  });
+
+  app.post("/payos", async (c) => {
+    const raw = await c.req.text();
+    const body = PayosBody.safeParse(parseJson(raw));
+    if (
+      !body.success ||
+      !verifyPayosSignature(body.data.data, body.data.signature, deps.webhookSecrets().payosChecksumKey)
+    ) {
+      deps.logger.warn("payos webhook refused: signature does not verify");
+      return unauthorized("PayOS");
+    }
+    const data = PayosData.safeParse(body.data.data);
+    if (!data.success) {
+      deps.logger.error("payos webhook verified but unreadable", { reason: data.error.issues[0]?.message });
+      return problemResponse(
+        problem(
+          400,
+          "invalid-request",
+          "Not a PayOS payment notice",
+          data.error.issues[0]?.message ?? "unreadable data",
+        ),
+      );
+    }
+    if (body.data.code !== "00") return c.json({ success: true, handled: false });
+    const { orderCode, amount, reference, paymentLinkId } = data.data;
+    const currency = (data.data.currency ?? "vnd").toLowerCase();
+    await record("payos", {
+      provider: "payos",
+      dedupeKey: `${paymentLinkId}:${reference}`,
+      reference: String(orderCode),
+      // PayOS settles in VND, which has no minor unit: the notified amount is the amount.
+      amount,
+      currency,
+      commands: receivedCommands("payos", reference, amount, currency),
+    });
+    return c.json({ success: true });
+  });
+
+  return app;
+}
