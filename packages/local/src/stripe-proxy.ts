@@ -28,7 +28,7 @@ export interface ProxyCall {
 }
 
 /**
- * - a status: answered instead of Stripe, nothing done;
+ * - a status: answered instead of Stripe, nothing done (402: a card error, Stripe's decline);
  * - "timeout": held for `delayMs`, then the connection dropped, nothing done;
  * - "lost": Stripe does it, but the answer never arrives: it is held for `delayMs` (past the
  *   caller's timeout), then the connection is dropped, as a Lambda that timed out or crashed sees it.
@@ -36,7 +36,7 @@ export interface ProxyCall {
  *   same idempotency key, and gets the cached answer.)
  * - "slow": Stripe does it after `delayMs`, so that a second request can arrive meanwhile.
  */
-export type FaultResponse = 500 | 502 | 503 | 429 | "timeout" | "lost" | "slow";
+export type FaultResponse = 402 | 500 | 502 | 503 | 429 | "timeout" | "lost" | "slow";
 
 /** What Stripe did for one order or payment, counted as it happened, whatever the idempotency key. */
 export interface MoneyCount {
@@ -404,8 +404,9 @@ export async function startStripeProxy(options: {
         res.destroy();
         return;
       }
-      const type = status === 429 ? "rate_limit_error" : "api_error";
-      send(stripeError(status, type, `injected ${status} by the test proxy`));
+      const type = status === 429 ? "rate_limit_error" : status === 402 ? "card_error" : "api_error";
+      const extra = status === 402 ? { code: "card_declined", decline_code: "generic_decline" } : {};
+      send(stripeError(status, type, `injected ${status} by the test proxy`, extra));
       return;
     }
 
