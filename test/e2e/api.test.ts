@@ -244,6 +244,15 @@ describe("the REST API: requests it refuses", () => {
     expect(await store.findOwner({ kind: "orderId", value: body.orderId })).toBeUndefined();
   });
 
+  it("serves /openapi.json and /docs without a token", async () => {
+    const spec = await app.request("/openapi.json");
+    expect(spec.status).toBe(200);
+    expect(((await spec.json()) as { openapi: string }).openapi).toBe("3.1.0");
+    const docs = await app.request("/docs");
+    expect(docs.headers.get("content-type")).toContain("text/html");
+    expect(await docs.text()).toContain("Payments API");
+  });
+
   it("answers /health without a token", async () => {
     expect(await call("GET", "/health", undefined, {})).toMatchObject({
       status: 200,

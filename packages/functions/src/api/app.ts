@@ -3,6 +3,8 @@ import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { requestId } from "hono/request-id";
+import { docsPage } from "./docs";
+import { openApiDocument } from "./openapi";
 import { type ApiEnv, type PaymentRoutesDeps, paymentRoutes } from "./payment-routes";
 import { problem, problemResponse, toProblem } from "./problem";
 import { type WebhookRoutesDeps, webhookRoutes } from "./webhook-routes";
@@ -75,6 +77,10 @@ export function createApiApp(deps: ApiDeps) {
   );
 
   app.get("/health", (c) => c.json({ status: "ok" }));
+  const document = openApiDocument();
+  const docs = docsPage(document);
+  app.get("/openapi.json", (c) => c.json(document));
+  app.get("/docs", (c) => c.html(docs));
   app.route("/payments", paymentRoutes(deps));
   const webhooks = webhookRoutes(deps);
   app.route("/webhooks", webhooks);

@@ -77,3 +77,53 @@ export const ListQuery = z
 export const IdempotencyKeyHeader = z
   .string()
   .regex(/^[\x21-\x7e]{1,255}$/, "1–255 visible ASCII characters");
+
+/** The payment view of SPEC §3, as the API returns it (checked against `foldPaymentView` in tests). */
+export const PaymentViewSchema = z.strictObject({
+  paymentId: PaymentId,
+  transactionId: z.string(),
+  orderId: z.string(),
+  customerId: z.string().optional(),
+  status: z.enum([
+    "initiated",
+    "authorized",
+    "captured",
+    "partially_refunded",
+    "refunded",
+    "failed",
+    "canceled",
+    "rejected",
+  ]),
+  amount: z.number().int().describe("minor units"),
+  currency: z.string().describe("ISO 4217, lower case"),
+  amountCaptured: z.number().int(),
+  amountRefunded: z.number().int(),
+  captureMethod: CaptureMethod,
+  provider: z.enum(["stripe", "zalopay", "payos"]),
+  providerReference: z.string().optional(),
+  gatewayPaymentId: z.string().optional(),
+  paymentMethod: z.strictObject({ type: z.string(), token: z.string().optional() }),
+  fraud: z
+    .strictObject({
+      score: z.number().int(),
+      decision: z.enum(["approve", "review", "reject"]),
+      reasons: z.array(z.string()),
+    })
+    .optional(),
+  gatewayResponse: z
+    .strictObject({ status: z.string(), authorizationCode: z.string().optional(), timestamp: z.string() })
+    .optional(),
+  flags: z.array(z.string()),
+  version: z.number().int(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+
+export const ProblemSchema = z.object({
+  type: z.string(),
+  title: z.string(),
+  status: z.number().int(),
+  detail: z.string(),
+  errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+  rule: z.string().optional(),
+});

@@ -1,0 +1,183 @@
+import { EventEnvelope } from "@payments/events";
+import { z } from "zod";
+import {
+  CancelBody,
+  CaptureBody,
+  CreatePaymentBody,
+  PaymentViewSchema,
+  ProblemSchema,
+  RefundBody,
+} from "./payment-schemas";
+
+const schema = (s: z.ZodType) => z.toJSONSchema(s, { io: "input", unrepresentable: "any" });
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const json = (s: object) => ({ content: { "application/json": { schema: s } } });
+const problems = (...codes: number[]) =>
+  Object.fromEntries(
+    codes.map((code) => [
+      String(code),
+      {
+        description: PROBLEM_DESCRIPTIONS[code],
+        content: { "application/problem+json": { schema: ref("Problem") } },
+      },
+    ]),
+  );
+const PROBLEM_DESCRIPTIONS: Record<number, string> = {
+  400: "the request fails its schema (malformed JSON, wrong types, a bad amount or currency, unknown fields)",
+  401: "no token, or a bad, expired or non-HS256 one",
+  403: "the token lacks the scope",
+  404: "no such payment",
+  409: "a rule of the lifecycle, a lost race, an order with another payment, or an Idempotency-Key still running",
+  413: "a body over 64 KB",
+  422: "an Idempotency-Key reused with another body (idempotency_key_reused)",
+  501: "lookup by customer needs the read model, not built yet",
+  503: "the payment gateway is unavailable: retry with the same Idempotency-Key",
+};
+const idempotencyKey = {
+  name: "Idempotency-Key",
+  in: "header",
+  required: false,
+  description: "Scoped to the caller and route, kept 24 h: the same key and body replay the first response.",
+  schema: { type: "string", maxLength: 255 },
+};
+const paymentId = {
+  name: "id",
+  in: "path",
+  required: true,
+  schema: { type: "string", pattern: "^[A-Za-z0-9_-]{1,64}$" },
+};
+const secured = (scope: string) => ({ security: [{ bearer: [scope] }] });
+const command = (summary: string, body: string, extra: object = {}) => ({
+  ...secured("payments:write"),
+  summary,
+  parameters: [paymentId, idempotencyKey],
+  requestBody: { required: true, ...json(ref(body)) },
+  responses: {
+    "200": { description: "the payment view", ...json(ref("PaymentView")) },
+    ...problems(400, 401, 403, 404, 409, 413, 422, 503),
+  },
+  ...extra,
+});
+
+/** The OpenAPI 3.1 document of the API, generated from the same zod schemas the routes validate with. */
+export function openApiDocument(): Record<string, unknown> {
+  return {
+    openapi: "3.1.0",
+    info: {
+      title: "Payments API",
+      version: "1.0.0",
+      description:
+        "An event-sourced payments service. Amounts are integers in the currency's minor unit; currencies lower-case ISO 4217. Errors are RFC 9457 problem+json.",
+    },
+    components: {
+      securitySchemes: {
+        bearer: {
+          type: "http",
+          scheme: "bearer",
+          bearerFormat: "JWT (HS256; scope: payments:read payments:write)",
+        },
+      },
+      schemas: {
+        CreatePayment: schema(CreatePaymentBody),
+        Capture: schema(CaptureBody),
+        Refund: schema(RefundBody),
+        Cancel: schema(CancelBody),
+        PaymentView: schema(PaymentViewSchema),
+        EventEnvelope: schema(EventEnvelope),
+        Problem: schema(ProblemSchema),
+      },
+    },
+    paths: {
+      "/health": {
+        get: {
+          summary: "Liveness",
+          responses: { "200": { description: "ok", ...json({ type: "object" }) } },
+        },
+      },
+      "/payments": {
+        post: {
+          ...secured("payments:write"),
+          summary:
+            "Create a payment (a pre-authorization with captureMethod manual), or one that waits for a ZaloPay/PayOS webhook",
+          parameters: [idempotencyKey],
+          requestBody: { required: true, ...json(ref("CreatePayment")) },
+          responses: {
+            "201": { description: "created", ...json(ref("PaymentView")) },
+            "200": {
+              description: "the order's existing payment, same amount and currency",
+              ...json(ref("PaymentView")),
+            },
+            ...problems(400, 401, 403, 409, 413, 422, 503),
+          },
+        },
+        get: {
+          ...secured("payments:read"),
+          summary: "Find payments by orderId (or customerId, once the read model exists)",
+          parameters: [
+            { name: "orderId", in: "query", schema: { type: "string" } },
+            { name: "customerId", in: "query", schema: { type: "string" } },
+          ],
+          responses: {
+            "200": {
+              description: "{items, nextCursor?}",
+              ...json({
+                type: "object",
+                properties: {
+                  items: { type: "array", items: ref("PaymentView") },
+                  nextCursor: { type: "string" },
+                },
+              }),
+            },
+            ...problems(400, 401, 403, 501),
+          },
+        },
+      },
+      "/payments/{id}": {
+        get: {
+          ...secured("payments:read"),
+          summary: "The payment view, folded from its events",
+          parameters: [paymentId],
+          responses: {
+            "200": { description: "the payment view", ...json(ref("PaymentView")) },
+            ...problems(400, 401, 403, 404),
+          },
+        },
+      },
+      "/payments/{id}/events": {
+        get: {
+          ...secured("payments:read"),
+          summary: "The event stream in version order",
+          parameters: [paymentId],
+          responses: {
+            "200": {
+              description: "{items}",
+              ...json({
+                type: "object",
+                properties: { items: { type: "array", items: ref("EventEnvelope") } },
+              }),
+            },
+            ...problems(400, 401, 403, 404),
+          },
+        },
+      },
+      "/payments/{id}/capture": { post: command("Collect a held payment, in full or in part", "Capture") },
+      "/payments/{id}/refund": { post: command("Refund captured money, in full or in part", "Refund") },
+      "/payments/{id}/cancel": { post: command("Release a hold that was never captured", "Cancel") },
+      ...Object.fromEntries(
+        ["stripe", "zalopay", "payos"].map((provider) => [
+          `/webhooks/${provider}`,
+          {
+            post: {
+              summary: `${provider} notifications, verified over the raw body (also at /webhook/${provider})`,
+              requestBody: { required: true, ...json({ type: "object" }) },
+              responses: {
+                "200": { description: "received, in the provider's reply format" },
+                ...problems(401),
+              },
+            },
+          },
+        ]),
+      ),
+    },
+  };
+}
