@@ -107,9 +107,9 @@ describe("Stripe webhooks", () => {
     });
     const id = paid.paymentId as string;
     await api("POST", `/payments/${id}/refund`, { amount: 1_000 });
-    const refundId = (
-      (await store.load(id)).find((e) => e.type === "PaymentRefunded")?.data as { refundId: string }
-    ).refundId;
+    const refunded = (await store.load(id)).find((e) => e.type === "PaymentRefunded");
+    expect(refunded).toBeDefined();
+    const { refundId } = refunded!.data as { refundId: string };
     const echo = stripeEvent("charge.refunded", {
       id: "ch_1",
       object: "charge",

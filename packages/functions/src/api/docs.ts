@@ -1,6 +1,6 @@
 /** A docs page for the API, rendered from the OpenAPI document on the server: no script, no CDN. */
 
-const escape = (text: string) =>
+const escapeHtml = (text: string) =>
   text.replace(
     /[&<>"']/g,
     (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!,
@@ -27,18 +27,18 @@ export function docsPage(document: Record<string, unknown>): string {
       const params = (op.parameters ?? [])
         .map(
           (p) =>
-            `<li><code>${escape(p.name)}</code> (${escape(p.in)}${p.required ? ", required" : ""})${p.description ? ` — ${escape(p.description)}` : ""}</li>`,
+            `<li><code>${escapeHtml(p.name)}</code> (${escapeHtml(p.in)}${p.required ? ", required" : ""})${p.description ? ` — ${escapeHtml(p.description)}` : ""}</li>`,
         )
         .join("");
       const responses = Object.entries(op.responses)
-        .map(([code, r]) => `<li><code>${escape(code)}</code> ${escape(r.description ?? "")}</li>`)
+        .map(([code, r]) => `<li><code>${escapeHtml(code)}</code> ${escapeHtml(r.description ?? "")}</li>`)
         .join("");
       return `<section>
-  <h2><span class="method">${escape(method.toUpperCase())}</span> <code>${escape(path)}</code></h2>
-  <p>${escape(op.summary ?? "")}</p>
-  <p>${scope ? `Bearer token with <code>${escape(scope)}</code>` : "No token"}</p>
+  <h2><span class="method">${escapeHtml(method.toUpperCase())}</span> <code>${escapeHtml(path)}</code></h2>
+  <p>${escapeHtml(op.summary ?? "")}</p>
+  <p>${scope ? `Bearer token with <code>${escapeHtml(scope)}</code>` : "No token"}</p>
   ${params ? `<h3>Parameters</h3><ul>${params}</ul>` : ""}
-  ${body ? `<h3>Body</h3><p><a href="#schema-${escape(body)}">${escape(body)}</a></p>` : ""}
+  ${body ? `<h3>Body</h3><p><a href="#schema-${escapeHtml(body)}">${escapeHtml(body)}</a></p>` : ""}
   <h3>Responses</h3><ul>${responses}</ul>
 </section>`;
     }),
@@ -46,7 +46,7 @@ export function docsPage(document: Record<string, unknown>): string {
   const schemaSections = Object.entries(schemas)
     .map(
       ([name, s]) =>
-        `<section id="schema-${escape(name)}"><h2>${escape(name)}</h2><pre>${escape(JSON.stringify(s, null, 2))}</pre></section>`,
+        `<section id="schema-${escapeHtml(name)}"><h2>${escapeHtml(name)}</h2><pre>${escapeHtml(JSON.stringify(s, null, 2))}</pre></section>`,
     )
     .join("\n");
   return `<!doctype html>
@@ -54,7 +54,7 @@ export function docsPage(document: Record<string, unknown>): string {
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escape(info.title)}</title>
+<title>${escapeHtml(info.title)}</title>
 <style>
   body { font: 16px/1.5 system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem; color: #1a1a1a; }
   section { border-top: 1px solid #ddd; padding: 0.5rem 0; }
@@ -65,8 +65,8 @@ export function docsPage(document: Record<string, unknown>): string {
 </head>
 <body>
 <main>
-<h1>${escape(info.title)} <small>${escape(info.version)}</small></h1>
-<p>${escape(info.description)}</p>
+<h1>${escapeHtml(info.title)} <small>${escapeHtml(info.version)}</small></h1>
+<p>${escapeHtml(info.description)}</p>
 <p>The machine-readable document: <a href="/openapi.json">/openapi.json</a> (OpenAPI 3.1).</p>
 ${operations.join("\n")}
 <h1>Schemas</h1>
