@@ -157,6 +157,25 @@ describe("the REST API: payments", () => {
     expect(ledgerOf(body.orderId).refunds).toBe(1);
   });
 
+  it("carries the caller's X-Correlation-Id into the events' metadata, and the request id as causation", async () => {
+    const correlation = `checkout-${randomUUID()}`;
+    const created = await call(
+      "POST",
+      "/payments",
+      createBody(),
+      authed(token, { "x-correlation-id": correlation }),
+    );
+    const events = await store.load(created.body.paymentId as string);
+    expect(events.length).toBeGreaterThan(0);
+    for (const event of events) {
+      expect(event.metadata).toMatchObject({
+        correlationId: correlation,
+        causationId: created.headers.get("x-request-id"),
+        source: "api",
+      });
+    }
+  });
+
   it("releases an uncaptured hold", async () => {
     const id = (await call("POST", "/payments", createBody())).body.paymentId as string;
     const canceled = await call("POST", `/payments/${id}/cancel`, { reason: "customer changed their mind" });

@@ -1,0 +1,39 @@
+import { createHmac } from "node:crypto";
+import { Logger } from "@aws-lambda-powertools/logger";
+import { describe, expect, it } from "vitest";
+import type { WebhookService } from "../payments/webhook-service";
+import { webhookRoutes } from "./webhook-routes";
+
+const secrets = { stripeWebhookSecret: "whsec_x", zaloPayKey2: "key2", payosChecksumKey: "payos" };
+const logger = new Logger({ serviceName: "test", logLevel: "SILENT" });
+
+function zalopayBody() {
+  const data = JSON.stringify({ app_trans_id: "251123_1", zp_trans_id: 42, amount: 1000 });
+  return JSON.stringify({
+    data,
+    mac: createHmac("sha256", secrets.zaloPayKey2).update(data).digest("hex"),
+    type: 1,
+  });
+}
+
+describe("webhook replies when recording fails", () => {
+  const failing = {
+    record: async () => Promise.reject(new Error("DynamoDB is unavailable")),
+  } as unknown as WebhookService;
+  const app = webhookRoutes({ webhooks: () => failing, webhookSecrets: () => secrets, logger });
+
+  it("answers ZaloPay return_code 0 for a transient failure, so that ZaloPay calls back again", async () => {
+    const response = await app.request("/zalopay", { method: "POST", body: zalopayBody() });
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({
+      return_code: 0,
+      return_message: "temporarily unavailable, please retry",
+    });
+  });
+
+  it("answers ZaloPay return_code -1 for a body that is not a callback at all", async () => {
+    const response = await app.request("/zalopay", { method: "POST", body: "not json" });
+    expect(response.status).toBe(401);
+    expect(await response.json()).toMatchObject({ return_code: -1 });
+  });
+});
