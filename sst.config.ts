@@ -21,6 +21,8 @@ export default $config({
     const bus = await import("./stacks/bus");
     const config = await import("./stacks/config");
     const processing = await import("./stacks/processing");
+    const api = await import("./stacks/api");
+    const tasks = await import("./stacks/payment-tasks");
     return {
       eventStore: storage.eventStore.name,
       readModels: storage.readModels.name,
@@ -32,6 +34,10 @@ export default $config({
       secrets: Object.keys(secrets.secrets).join(","),
       kafkaTopic: config.kafka.properties.topic,
       processPayment: processing.subscribers.length,
+      api: api.api.url,
+      idempotencyKeys: storage.idempotencyKeys.name,
+      collectTask: tasks.paymentTasks.collect.arn,
+      refundTask: tasks.paymentTasks.refund.arn,
     };
   },
 });

@@ -128,3 +128,14 @@ export const secrets = {
   KafkaUsername: { env: "KAFKA_USERNAME" },
   KafkaPassword: { env: "KAFKA_PASSWORD" },
 } as const;
+
+/** The REST API's throttling at API Gateway (requests per second, and the burst above it). */
+export const apiThrottling = { rateLimit: 200, burstLimit: 400 } as const;
+
+/**
+ * Where existing state machines find the Step Functions tasks (SPEC §8): an SSM parameter per task
+ * holding its function ARN.
+ */
+export const stepFunctionTasks = ["collect", "refund"] as const;
+export const taskParameterName = (stage: string, task: (typeof stepFunctionTasks)[number]) =>
+  `/${stage}/service/payment/function/${task}`;

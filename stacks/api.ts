@@ -1,0 +1,37 @@
+import { apiThrottling } from "../packages/topology/src";
+import { stripe } from "./config";
+import { fraudEnvironment, lambdaDefaults } from "./functions";
+import { secrets } from "./secrets";
+import { eventStore, idempotencyKeys, readModels } from "./storage";
+
+/** The REST API and the providers' webhooks: one Hono function behind an HTTP API, throttled. */
+export const api = new sst.aws.ApiGatewayV2("Api", {
+  transform: {
+    stage: (args) => {
+      args.defaultRouteSettings = {
+        throttlingRateLimit: apiThrottling.rateLimit,
+        throttlingBurstLimit: apiThrottling.burstLimit,
+      };
+    },
+  },
+});
+
+api.route("$default", {
+  ...lambdaDefaults,
+  name: "PaymentsApi",
+  handler: "packages/functions/src/api/handler.handler",
+  timeout: "30 seconds",
+  memory: "1024 MB",
+  link: [
+    eventStore,
+    readModels,
+    idempotencyKeys,
+    stripe,
+    secrets.StripeSecretKey,
+    secrets.StripeWebhookSecret,
+    secrets.ZaloPayKey2,
+    secrets.PayOSChecksumKey,
+    secrets.JwtSecret,
+  ],
+  environment: fraudEnvironment,
+});

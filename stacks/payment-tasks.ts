@@ -1,0 +1,26 @@
+import { stepFunctionTasks, taskParameterName } from "../packages/topology/src";
+import { stripe } from "./config";
+import { fraudEnvironment, lambdaDefaults } from "./functions";
+import { secrets } from "./secrets";
+import { eventStore, readModels } from "./storage";
+
+/** The Step Functions tasks `collect` and `refund` (SPEC §4.4), invoked directly by state machines. */
+export const paymentTasks = Object.fromEntries(
+  stepFunctionTasks.map((task) => {
+    const fn = new sst.aws.Function(`PaymentTask${task[0]!.toUpperCase()}${task.slice(1)}`, {
+      ...lambdaDefaults,
+      handler: `packages/functions/src/payment-tasks/handler.${task}`,
+      timeout: "30 seconds",
+      memory: "512 MB",
+      link: [eventStore, readModels, stripe, secrets.StripeSecretKey],
+      environment: fraudEnvironment,
+    });
+    // Existing state machines find the function by this parameter (SPEC §8).
+    new aws.ssm.Parameter(`PaymentTask${task}Arn`, {
+      name: taskParameterName($app.stage, task),
+      type: "String",
+      value: fn.arn,
+    });
+    return [task, fn];
+  }),
+) as Record<(typeof stepFunctionTasks)[number], sst.aws.Function>;
