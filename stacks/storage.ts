@@ -1,4 +1,9 @@
-import { eventStoreTable, idempotencyTable, readModelTable } from "../packages/topology/src";
+import {
+  eventStoreTable,
+  idempotencyTable,
+  readModelTable,
+  transactionLogTable,
+} from "../packages/topology/src";
 
 /** The event streams: one item per event; its stream feeds the projector and the outbox relay. */
 export const eventStore = new sst.aws.Dynamo(eventStoreTable.name, {
@@ -30,4 +35,10 @@ export const idempotencyKeys = new sst.aws.Dynamo(idempotencyTable.name, {
   fields: { [idempotencyTable.partitionKey]: "string" },
   primaryIndex: { hashKey: idempotencyTable.partitionKey },
   ttl: idempotencyTable.ttlAttribute,
+});
+
+/** The CloudCafe transaction log: built from the events by the projector and by replay (SPEC §3). */
+export const transactionLog = new sst.aws.Dynamo(transactionLogTable.name, {
+  fields: { [transactionLogTable.partitionKey]: "string" },
+  primaryIndex: { hashKey: transactionLogTable.partitionKey },
 });

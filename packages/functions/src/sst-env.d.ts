@@ -10,6 +10,7 @@ declare module "sst" {
     EventStore: { name: string; type: "sst.aws.Dynamo" };
     ReadModels: { name: string; type: "sst.aws.Dynamo" };
     IdempotencyKeys: { name: string; type: "sst.aws.Dynamo" };
+    TransactionLog: { name: string; type: "sst.aws.Dynamo" };
     OrderQueue: { url: string; type: "sst.aws.Queue" };
     PaymentsBus: { name: string; arn: string; type: "sst.aws.Bus" };
     StripeSecretKey: { value: string; type: "sst.sst.Secret" };

@@ -1,4 +1,11 @@
-import { eventBus, eventStoreTable, idempotencyTable, queues, readModelTable } from "@payments/topology";
+import {
+  eventBus,
+  eventStoreTable,
+  idempotencyTable,
+  queues,
+  readModelTable,
+  transactionLogTable,
+} from "@payments/topology";
 import { LOCAL_CREDENTIALS, LOCAL_REGION, type LocalStack } from "./platform";
 
 /**
@@ -27,6 +34,10 @@ export function linkedEnvironment(
     SST_RESOURCE_App: link({ name: "payments", stage: stack.stage }),
     [`SST_RESOURCE_${eventStoreTable.name}`]: link({ name: stack.tables.events, type: "sst.aws.Dynamo" }),
     [`SST_RESOURCE_${readModelTable.name}`]: link({ name: stack.tables.readModels, type: "sst.aws.Dynamo" }),
+    [`SST_RESOURCE_${transactionLogTable.name}`]: link({
+      name: stack.tables.transactionLog,
+      type: "sst.aws.Dynamo",
+    }),
     [`SST_RESOURCE_${idempotencyTable.name}`]: link({
       name: stack.tables.idempotency,
       type: "sst.aws.Dynamo",

@@ -11,6 +11,7 @@ import {
   physicalName,
   queues,
   readModelTable,
+  transactionLogTable,
 } from "@payments/topology";
 import { freePort, type RunningService } from "./process";
 import { ensureTable } from "./resources/dynamodb-tables";
@@ -115,7 +116,12 @@ export interface LocalStack {
   readonly dynamoEndpoint: string;
   readonly awsEndpoint: string;
   readonly stripeMockUrl: string;
-  readonly tables: { readonly events: string; readonly readModels: string; readonly idempotency: string };
+  readonly tables: {
+    readonly events: string;
+    readonly readModels: string;
+    readonly transactionLog: string;
+    readonly idempotency: string;
+  };
   readonly queues: Record<keyof typeof queues, QueueHandle>;
   readonly bus: BusHandle;
   readonly kafka: { readonly brokers: string[]; readonly topic: string };
@@ -154,10 +160,12 @@ export async function provisionLocalStack(
     const tables = {
       events: physicalName(options.stage, eventStoreTable.name),
       readModels: physicalName(options.stage, readModelTable.name),
+      transactionLog: physicalName(options.stage, transactionLogTable.name),
       idempotency: physicalName(options.stage, idempotencyTable.name),
     };
     await ensureTable(clients.dynamodb, eventStoreTable, tables.events);
     await ensureTable(clients.dynamodb, readModelTable, tables.readModels);
+    await ensureTable(clients.dynamodb, transactionLogTable, tables.transactionLog);
     await ensureTable(clients.dynamodb, idempotencyTable, tables.idempotency);
     const createdQueues = await ensureQueues(clients.sqs, queues, options);
     const bus = await ensureEventBus(clients.eventBridge, options.stage, createdQueues);

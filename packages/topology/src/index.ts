@@ -38,6 +38,16 @@ export const readModelTable = {
 } as const satisfies TableDefinition;
 
 /**
+ * The CloudCafe transaction log (SPEC §3): one item per payment in that system's shape, built from
+ * the events by the projector and by replay.
+ */
+export const transactionLogTable = {
+  name: "TransactionLog",
+  partitionKey: "transaction_id",
+  indexes: {},
+} as const satisfies TableDefinition;
+
+/**
  * Idempotency-Key records of the REST API (SPEC §2), kept 24 h: Powertools' idempotency utility
  * writes them (its default attribute names).
  */
@@ -139,3 +149,14 @@ export const apiThrottling = { rateLimit: 200, burstLimit: 400 } as const;
 export const stepFunctionTasks = ["collect", "refund"] as const;
 export const taskParameterName = (stage: string, task: (typeof stepFunctionTasks)[number]) =>
   `/${stage}/service/payment/function/${task}`;
+
+/**
+ * The stream subscriptions on the event table (SPEC §8): event items only (not uniqueness rows),
+ * partial batch responses, bisect on error, bounded retries, then the on-failure destination.
+ */
+export const eventItemFilter = {
+  dynamodb: { NewImage: { [electro.entityAttribute]: { S: [electro.entities.event] } } },
+} as const;
+export const streamSubscriptions = {
+  projector: { batchSize: 100, maxRetries: 3, bisectOnError: true },
+} as const;

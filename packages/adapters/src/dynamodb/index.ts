@@ -1,3 +1,4 @@
 export * from "./customer-activity";
 export * from "./entities";
 export * from "./event-store";
+export * from "./read-models";

@@ -6,6 +6,8 @@
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBStreamsClient } from "@aws-sdk/client-dynamodb-streams";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { serve } from "@hono/node-server";
 import {
@@ -14,10 +16,13 @@ import {
   MissingPrerequisiteError,
   provisionLocalStack,
   type RunningDriver,
+  startDynamoDbStreamDriver,
   startLocalPlatform,
   startSqsDriver,
   startStripeProxy,
+  tableStreamArn,
 } from "@payments/local";
+import { eventItemFilter, streamSubscriptions } from "@payments/topology";
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 
@@ -67,6 +72,19 @@ async function main() {
   Object.assign(process.env, linkedEnvironment(stack, { stripeApiUrl: proxy.url }));
   const { handler } = await import("@payments/functions/process-payment");
   const { app } = await import("@payments/functions/api");
+  const projector = await import("@payments/functions/projector");
+  running.push(
+    startDynamoDbStreamDriver({
+      streams: new DynamoDBStreamsClient({}),
+      streamArn: await tableStreamArn(new DynamoDBClient({}), stack.tables.events),
+      handler: projector.handler,
+      fn: { name: "projector" },
+      filters: [eventItemFilter],
+      ...streamSubscriptions.projector,
+      onFailure: async (records, error) =>
+        console.error(`projector: ${records.length} record(s) given up after retries: ${error}`),
+    }),
+  );
   const { issueToken } = await import("@payments/functions/api/auth");
   const apiPort = port("DEV_API_PORT", 3000);
   const api = serve({ fetch: app.fetch, port: apiPort, hostname: "127.0.0.1" });
@@ -127,6 +145,7 @@ dev: ready in ${((Date.now() - started) / 1000).toFixed(1)} s — .dev/stack.jso
   Kafka              ${stack.kafka.brokers.join(",")}   topic ${stack.kafka.topic}
   Stripe API         ${proxy.url}   (our proxy in front of stripe-mock ${stack.stripeMockUrl})
   process-payment    polling both order queues, batch 10, partial batch responses
+  projector          on the event table's stream: payment views, decline history, TransactionLog
   secrets            ${secrets.fromEnvironment.length ? `from the environment (not shown): ${secrets.fromEnvironment.join(", ")}; ` : ""}dev defaults: ${secrets.defaults.map(([k, v]) => `${k}=${v}`).join(" ")}
 
 Bearer token (payments:read payments:write, 12 h; npm run token prints another):

@@ -1,3 +1,4 @@
+import { createReadModelStore } from "@payments/adapters/dynamodb";
 import { fraudThresholdsFromConfig } from "@payments/core";
 import { handle } from "hono/aws-lambda";
 import { Resource } from "sst";
@@ -13,6 +14,13 @@ const wiring = createWiring({ fraudThresholds: fraudThresholdsFromConfig(process
 export const app = createApiApp({
   payments: wiring.payments,
   store: wiring.store,
+  readModels: lazy(() =>
+    createReadModelStore({
+      client: wiring.dynamodb(),
+      tableName: Resource.ReadModels.name,
+      transactionLogTableName: Resource.TransactionLog.name,
+    }),
+  ),
   idempotent: lazy(() =>
     createIdempotentRunner({ client: wiring.dynamodb(), tableName: Resource.IdempotencyKeys.name }),
   ),

@@ -30,7 +30,6 @@ const PROBLEM_DESCRIPTIONS: Record<number, string> = {
   409: "a rule of the lifecycle, a lost race, an order with another payment, or an Idempotency-Key still running",
   413: "a body over 64 KB",
   422: "an Idempotency-Key reused with another body (idempotency_key_reused)",
-  501: "lookup by customer needs the read model, not built yet",
   503: "the payment gateway is unavailable: retry with the same Idempotency-Key",
 };
 const idempotencyKey = {
@@ -112,10 +111,13 @@ export function openApiDocument(): Record<string, unknown> {
         },
         get: {
           ...secured("payments:read"),
-          summary: "Find payments by orderId (or customerId, once the read model exists)",
+          summary:
+            "Find payments by orderId, or by customerId (newest first, from the read model, cursor-paginated)",
           parameters: [
             { name: "orderId", in: "query", schema: { type: "string" } },
             { name: "customerId", in: "query", schema: { type: "string" } },
+            { name: "cursor", in: "query", schema: { type: "string" } },
+            { name: "limit", in: "query", schema: { type: "integer", minimum: 1, maximum: 100 } },
           ],
           responses: {
             "200": {
@@ -128,7 +130,7 @@ export function openApiDocument(): Record<string, unknown> {
                 },
               }),
             },
-            ...problems(400, 401, 403, 501),
+            ...problems(400, 401, 403),
           },
         },
       },

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { zValidator } from "@hono/zod-validator";
+import type { ReadModelStore } from "@payments/adapters/dynamodb";
 import { type EventStore, PaymentNotFoundError } from "@payments/core";
 import type { Context as LambdaContext } from "aws-lambda";
 import { type Context, Hono } from "hono";
@@ -22,6 +23,8 @@ import { PROBLEM_CONTENT_TYPE, problem, problemResponse, toProblem } from "./pro
 
 export interface PaymentRoutesDeps {
   readonly payments: () => PaymentService;
+  /** The read model of the projections: lookups by customer. */
+  readonly readModels: () => Pick<ReadModelStore, "viewsByCustomer">;
   readonly store: () => EventStore;
   readonly idempotent: () => IdempotentRunner;
   readonly jwtSecret: () => string;
@@ -170,15 +173,11 @@ export function paymentRoutes(deps: PaymentRoutesDeps) {
     .get("/", requireScope("payments:read"), zValidator("query", ListQuery, invalid), async (c) => {
       const query = c.req.valid("query");
       if (query.customerId !== undefined) {
-        // Honest until the read model exists: no lookup by customer is possible on the event store.
-        return problemResponse(
-          problem(
-            501,
-            "not-implemented",
-            "Lookup by customer is not available yet",
-            "payments by customerId need the read model of the projections, which is not built yet; look up by orderId or paymentId",
-          ),
-        );
+        // From the read model, newest first: it lags the events by the projector's delay.
+        const page = await deps
+          .readModels()
+          .viewsByCustomer(query.customerId, { limit: query.limit, cursor: query.cursor });
+        return c.json(page);
       }
       const paymentId = await deps.store().findOwner({ kind: "orderId", value: query.orderId! });
       return c.json({ items: paymentId ? [await deps.payments().view(paymentId)] : [] });

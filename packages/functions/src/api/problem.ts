@@ -2,6 +2,7 @@ import {
   IdempotencyAlreadyInProgressError,
   IdempotencyValidationError,
 } from "@aws-lambda-powertools/idempotency";
+import { InvalidCursorError } from "@payments/adapters/dynamodb";
 import {
   ConcurrencyError,
   EventTooLargeError,
@@ -72,7 +73,11 @@ export function toProblem(error: unknown): {
       }),
     );
   }
-  if (error instanceof InvalidAmountError || error instanceof InvalidCurrencyError) {
+  if (
+    error instanceof InvalidAmountError ||
+    error instanceof InvalidCurrencyError ||
+    error instanceof InvalidCursorError
+  ) {
     return known(problem(400, "invalid-request", "The request is not valid", error.message));
   }
   if (error instanceof PaymentNotFoundError) {

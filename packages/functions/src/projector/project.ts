@@ -1,0 +1,132 @@
+import type { Logger } from "@aws-lambda-powertools/logger";
+import type { AttributeValue } from "@aws-sdk/client-dynamodb";
+import { unmarshall } from "@aws-sdk/util-dynamodb";
+import type { ReadModelStore } from "@payments/adapters/dynamodb";
+import {
+  type EventStore,
+  evolvePaymentView,
+  type PaymentView,
+  parseRecordedEvent,
+  type RecordedEvent,
+} from "@payments/core";
+import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from "aws-lambda";
+
+/** The envelope's fields of an event item, as the stream carries it (the keys and ElectroDB's are left). */
+const ENVELOPE_FIELDS = [
+  "id",
+  "type",
+  "schemaVersion",
+  "paymentId",
+  "version",
+  "occurredAt",
+  "data",
+  "metadata",
+] as const;
+
+/** Reads an event item's new image as a recorded event. @throws EventSchemaError for a poison record */
+export function eventOfRecord(record: DynamoDBRecord): RecordedEvent {
+  const image = unmarshall((record.dynamodb?.NewImage ?? {}) as Record<string, AttributeValue>);
+  return parseRecordedEvent(Object.fromEntries(ENVELOPE_FIELDS.map((field) => [field, image[field]])));
+}
+
+const MAX_ATTEMPTS = 5;
+
+/**
+ * Projects events into the read models (SPEC §3): the payment view, the decline history and the
+ * transaction log. The view is `evolvePaymentView` over the stream, the same fold the API and replay
+ * use. Records may arrive twice, out of order, or replayed: a stored view at or past an event's
+ * version ignores it; a gap is filled from the event store; every write is conditional on the
+ * version, and a lost write is tried again from a fresh read.
+ */
+export function createProjector(deps: { store: EventStore; readModels: ReadModelStore }) {
+  /** Brings one payment's views up to at least the highest of `events`. Returns the view written, if any. */
+  async function projectPayment(
+    paymentId: string,
+    events: readonly RecordedEvent[],
+  ): Promise<PaymentView | undefined> {
+    const highest = Math.max(...events.map((e) => e.version));
+    for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+      const stored = await deps.readModels.getView(paymentId);
+      const from = stored?.version ?? 0;
+      if (from >= highest) return undefined;
+      const fresh = [
+        ...new Map(events.filter((e) => e.version > from).map((e) => [e.version, e])).values(),
+      ].sort((a, b) => a.version - b.version);
+      const contiguous = fresh.every((e, i) => e.version === from + i + 1);
+      const toApply = contiguous ? fresh : await deps.store.load(paymentId, { afterVersion: from });
+      let view = stored;
+      for (const event of toApply) view = evolvePaymentView(view, event);
+      if (!view || view.version === from) return undefined;
+      if (!(await deps.readModels.putView(view))) continue;
+      await deps.readModels.putTransactionLog(view);
+      if (view.customerId) {
+        for (const event of toApply) {
+          if (event.type !== "PaymentFailed") continue;
+          await deps.readModels.putDecline({
+            customerId: view.customerId,
+            paymentId,
+            code: event.data.code,
+            amount: view.amount,
+            currency: view.currency,
+            occurredAt: event.occurredAt,
+          });
+        }
+      }
+      return view;
+    }
+    throw new Error(
+      `payment ${paymentId}: the view kept changing under the projector (${MAX_ATTEMPTS} attempts)`,
+    );
+  }
+
+  return { projectPayment };
+}
+
+/**
+ * The projector Lambda's batch: records grouped by payment and projected; a record that cannot be
+ * read (a poison record) or a payment that cannot be projected is reported in batchItemFailures, so
+ * the event source mapping retries from it, bisects, and after its retries sends it to the on-failure
+ * destination: it is logged with its reason and never retried forever.
+ */
+export function createProjectorHandler(deps: {
+  projector: ReturnType<typeof createProjector>;
+  logger: Logger;
+}) {
+  return async function handler(event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> {
+    const failures = new Set<string>();
+    const byPayment = new Map<string, { events: RecordedEvent[]; sequences: string[] }>();
+    for (const record of event.Records) {
+      const sequence = record.dynamodb?.SequenceNumber ?? "";
+      if (record.eventName === "REMOVE") continue;
+      try {
+        const recorded = eventOfRecord(record);
+        const group = byPayment.get(recorded.paymentId) ?? { events: [], sequences: [] };
+        group.events.push(recorded);
+        group.sequences.push(sequence);
+        byPayment.set(recorded.paymentId, group);
+      } catch (error) {
+        deps.logger.error("poison record: cannot be read as an event", {
+          sequence,
+          reason: (error as Error).message.slice(0, 500),
+        });
+        failures.add(sequence);
+      }
+    }
+    await Promise.all(
+      [...byPayment.entries()].map(async ([paymentId, group]) => {
+        try {
+          await deps.projector.projectPayment(paymentId, group.events);
+        } catch (error) {
+          deps.logger.error("projection failed", {
+            paymentId,
+            reason: (error as Error).message.slice(0, 500),
+          });
+          for (const sequence of group.sequences) failures.add(sequence);
+        }
+      }),
+    );
+    // Lambda resumes from the lowest reported sequence number; report in stream order.
+    const ordered = event.Records.map((r) => r.dynamodb?.SequenceNumber ?? "").filter((s) => failures.has(s));
+    return { batchItemFailures: ordered.map((itemIdentifier) => ({ itemIdentifier })) };
+  };
+}
