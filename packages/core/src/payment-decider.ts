@@ -51,6 +51,20 @@ export function decideValidated(
   const refuse = (rule: ConstructorParameters<typeof LifecycleRuleError>[0], detail: string): never => {
     throw new LifecycleRuleError(rule, ctx.paymentId, state.status, detail);
   };
+  /** A refund's amount (all that is still refundable when none is given), or the rule it breaks. */
+  const refundAmount = (payment: Payment, requested: number | undefined): number => {
+    if (!CAPTURED.has(payment.status))
+      refuse("refund_requires_capture", "only captured money can be refunded");
+    const refundable = refundableAmount(payment);
+    const amount = requested ?? refundable;
+    if (amount > refundable || amount === 0) {
+      refuse(
+        "refund_exceeds_captured",
+        `refund of ${amount} is more than the ${refundable} still refundable`,
+      );
+    }
+    return amount;
+  };
 
   switch (command.type) {
     case "InitiatePayment": {
@@ -162,16 +176,7 @@ export function decideValidated(
       // The same refund asked again: already held back, or already done.
       if (payment.refundIds.includes(command.refundId) || command.refundId in payment.pendingRefunds)
         return [];
-      if (!CAPTURED.has(payment.status))
-        refuse("refund_requires_capture", "only captured money can be refunded");
-      const refundable = refundableAmount(payment);
-      const amount = command.amount ?? refundable;
-      if (amount > refundable || amount === 0) {
-        refuse(
-          "refund_exceeds_captured",
-          `refund of ${amount} is more than the ${refundable} still refundable`,
-        );
-      }
+      const amount = refundAmount(payment, command.amount);
       return [
         {
           type: "PaymentRefundRequested",
@@ -204,16 +209,7 @@ export function decideValidated(
           },
         ];
       }
-      if (!CAPTURED.has(payment.status))
-        refuse("refund_requires_capture", "only captured money can be refunded");
-      const refundable = refundableAmount(payment);
-      const amount = command.amount ?? refundable;
-      if (amount > refundable || amount === 0) {
-        refuse(
-          "refund_exceeds_captured",
-          `refund of ${amount} is more than the ${refundable} still refundable`,
-        );
-      }
+      const amount = refundAmount(payment, command.amount);
       return [
         {
           type: "PaymentRefunded",

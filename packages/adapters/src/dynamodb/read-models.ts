@@ -11,7 +11,7 @@ import {
   QueryCommand,
 } from "@aws-sdk/lib-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
-import { formatMinorUnits, type PaymentView } from "@payments/core";
+import { formatMinorUnits, type PaymentView, type RecordedEvent } from "@payments/core";
 import { readModelTable, transactionLogTable } from "@payments/topology";
 
 /**
@@ -70,6 +70,28 @@ const viewKey = (paymentId: string) => ({
   [readModelTable.partitionKey]: `payment#${paymentId}`,
   [readModelTable.sortKey]: VIEW_SK,
 });
+
+/**
+ * The declines a payment's events record, for its customer's history: each `PaymentFailed`.
+ * @example declineRecords(view, events) // [{ customerId, paymentId, code: "card_declined", … }]
+ */
+export function declineRecords(view: PaymentView, events: readonly RecordedEvent[]): DeclineRecord[] {
+  if (!view.customerId) return [];
+  return events.flatMap((event) =>
+    event.type === "PaymentFailed"
+      ? [
+          {
+            customerId: view.customerId!,
+            paymentId: view.paymentId,
+            code: event.data.code,
+            amount: view.amount,
+            currency: view.currency,
+            occurredAt: event.occurredAt,
+          },
+        ]
+      : [],
+  );
+}
 
 /**
  * The transaction log's item for a view: `completed` once captured, `pending` while initiated,

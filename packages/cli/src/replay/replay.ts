@@ -1,7 +1,7 @@
 import { isDeepStrictEqual } from "node:util";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, paginateScan } from "@aws-sdk/lib-dynamodb";
-import type { ReadModelStore } from "@payments/adapters/dynamodb";
+import { declineRecords, type ReadModelStore } from "@payments/adapters/dynamodb";
 import { type EventStore, foldPaymentView, type PaymentView } from "@payments/core";
 import { electro } from "@payments/topology";
 
@@ -121,18 +121,8 @@ export async function replayProjections(
     if (wants("payment-view") && (await deps.readModels.putView(view, { repair: true }))) written += 1;
     if (wants("transaction-log") && (await deps.readModels.putTransactionLog(view, { repair: true })))
       written += 1;
-    if (wants("declines") && view.customerId) {
-      for (const event of stream) {
-        if (event.type !== "PaymentFailed") continue;
-        await deps.readModels.putDecline({
-          customerId: view.customerId,
-          paymentId,
-          code: event.data.code,
-          amount: view.amount,
-          currency: view.currency,
-          occurredAt: event.occurredAt,
-        });
-      }
+    if (wants("declines")) {
+      for (const decline of declineRecords(view, stream)) await deps.readModels.putDecline(decline);
     }
   }
 

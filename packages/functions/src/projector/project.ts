@@ -1,7 +1,7 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
 import type { AttributeValue } from "@aws-sdk/client-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
-import type { ReadModelStore } from "@payments/adapters/dynamodb";
+import { declineRecords, type ReadModelStore } from "@payments/adapters/dynamodb";
 import {
   type EventStore,
   evolvePaymentView,
@@ -59,19 +59,7 @@ export function createProjector(deps: { store: EventStore; readModels: ReadModel
       if (!view || view.version === from) return undefined;
       if (!(await deps.readModels.putView(view))) continue;
       await deps.readModels.putTransactionLog(view);
-      if (view.customerId) {
-        for (const event of toApply) {
-          if (event.type !== "PaymentFailed") continue;
-          await deps.readModels.putDecline({
-            customerId: view.customerId,
-            paymentId,
-            code: event.data.code,
-            amount: view.amount,
-            currency: view.currency,
-            occurredAt: event.occurredAt,
-          });
-        }
-      }
+      for (const decline of declineRecords(view, toApply)) await deps.readModels.putDecline(decline);
       return view;
     }
     throw new Error(
