@@ -23,6 +23,7 @@ export default $config({
     const processing = await import("./stacks/processing");
     const api = await import("./stacks/api");
     const tasks = await import("./stacks/payment-tasks");
+    const projector = await import("./stacks/projector");
     return {
       eventStore: storage.eventStore.name,
       readModels: storage.readModels.name,
@@ -38,6 +39,8 @@ export default $config({
       idempotencyKeys: storage.idempotencyKeys.name,
       collectTask: tasks.paymentTasks.collect.arn,
       refundTask: tasks.paymentTasks.refund.arn,
+      projector: projector.projector.nodes.function.name,
+      transactionLog: storage.transactionLog.name,
     };
   },
 });

@@ -21,3 +21,6 @@ export const orderQueueFifo = new sst.aws.Queue(queues.ordersFifo.name, {
 
 /** Receives the example downstream rule's events unchanged. */
 export const downstreamQueue = new sst.aws.Queue(queues.downstream.name);
+
+/** Where the projector's stream subscription sends the records it gave up on. */
+export const projectorFailures = new sst.aws.Queue(queues.projectorFailures.name);

@@ -100,6 +100,8 @@ export const queues = {
     visibilityTimeoutSeconds: 30,
   },
   downstream: { name: "DownstreamQueue", fifo: false, visibilityTimeoutSeconds: 30 },
+  /** The projector subscription's on-failure destination: the records it gave up on (SPEC §8). */
+  projectorFailures: { name: "ProjectorFailures", fifo: false, visibilityTimeoutSeconds: 30 },
 } as const satisfies Record<string, QueueDefinition>;
 
 /** How the order queue is subscribed (SPEC §4.1). */
