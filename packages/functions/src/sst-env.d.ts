@@ -11,6 +11,11 @@ declare module "sst" {
     ReadModels: { name: string; type: "sst.aws.Dynamo" };
     IdempotencyKeys: { name: string; type: "sst.aws.Dynamo" };
     TransactionLog: { name: string; type: "sst.aws.Dynamo" };
+    OutboxDeliveries: { name: string; type: "sst.aws.Dynamo" };
+    /** The order service's table, linked by name (SPEC §5). */
+    Orders: { name: string; type: "sst.sst.Linkable" };
+    RelayFailures: { url: string; type: "sst.aws.Queue" };
+    OrderDlq: { url: string; type: "sst.aws.Queue" };
     OrderQueue: { url: string; type: "sst.aws.Queue" };
     PaymentsBus: { name: string; arn: string; type: "sst.aws.Bus" };
     StripeSecretKey: { value: string; type: "sst.sst.Secret" };
@@ -18,7 +23,17 @@ declare module "sst" {
     ZaloPayKey2: { value: string; type: "sst.sst.Secret" };
     PayOSChecksumKey: { value: string; type: "sst.sst.Secret" };
     JwtSecret: { value: string; type: "sst.sst.Secret" };
-    Kafka: { brokers: string[]; topic: string; type: "sst.sst.Linkable" };
+    KafkaUsername: { value: string; type: "sst.sst.Secret" };
+    KafkaPassword: { value: string; type: "sst.sst.Secret" };
+    Kafka: {
+      brokers: string[];
+      topic: string;
+      /** TLS to the brokers. */
+      ssl: boolean;
+      /** none, plain, scram-sha-256, scram-sha-512 or aws-iam. */
+      saslMechanism: string;
+      type: "sst.sst.Linkable";
+    };
     Stripe: { apiUrl: string; type: "sst.sst.Linkable" };
   }
 }

@@ -3,6 +3,7 @@ export * from "./drivers/filter-pattern";
 export * from "./drivers/lambda-context";
 export * from "./drivers/schedule-driver";
 export * from "./drivers/sqs-driver";
+export * from "./eventbridge-fault-proxy";
 export * from "./install";
 export * from "./link";
 export * from "./paths";

@@ -2,6 +2,8 @@ import {
   eventBus,
   eventStoreTable,
   idempotencyTable,
+  ordersTable,
+  outboxTable,
   queues,
   readModelTable,
   transactionLogTable,
@@ -42,6 +44,8 @@ export function linkedEnvironment(
       name: stack.tables.idempotency,
       type: "sst.aws.Dynamo",
     }),
+    [`SST_RESOURCE_${outboxTable.name}`]: link({ name: stack.tables.outbox, type: "sst.aws.Dynamo" }),
+    [`SST_RESOURCE_${ordersTable.name}`]: link({ name: stack.tables.orders, type: "sst.sst.Linkable" }),
     [`SST_RESOURCE_${eventBus.name}`]: link({
       name: stack.bus.name,
       arn: stack.bus.arn,
@@ -50,6 +54,8 @@ export function linkedEnvironment(
     SST_RESOURCE_Kafka: link({
       brokers: stack.kafka.brokers,
       topic: stack.kafka.topic,
+      ssl: false,
+      saslMechanism: "none",
       type: "sst.sst.Linkable",
     }),
     SST_RESOURCE_Stripe: link({

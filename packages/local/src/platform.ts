@@ -8,6 +8,8 @@ import {
   eventStoreTable,
   idempotencyTable,
   kafkaTopic,
+  ordersTable,
+  outboxTable,
   physicalName,
   queues,
   readModelTable,
@@ -121,6 +123,9 @@ export interface LocalStack {
     readonly readModels: string;
     readonly transactionLog: string;
     readonly idempotency: string;
+    readonly outbox: string;
+    /** The order service's table (its own on AWS); order-status writes payment outcomes on it. */
+    readonly orders: string;
   };
   readonly queues: Record<keyof typeof queues, QueueHandle>;
   readonly bus: BusHandle;
@@ -162,11 +167,15 @@ export async function provisionLocalStack(
       readModels: physicalName(options.stage, readModelTable.name),
       transactionLog: physicalName(options.stage, transactionLogTable.name),
       idempotency: physicalName(options.stage, idempotencyTable.name),
+      outbox: physicalName(options.stage, outboxTable.name),
+      orders: physicalName(options.stage, ordersTable.name),
     };
     await ensureTable(clients.dynamodb, eventStoreTable, tables.events);
     await ensureTable(clients.dynamodb, readModelTable, tables.readModels);
     await ensureTable(clients.dynamodb, transactionLogTable, tables.transactionLog);
     await ensureTable(clients.dynamodb, idempotencyTable, tables.idempotency);
+    await ensureTable(clients.dynamodb, outboxTable, tables.outbox);
+    await ensureTable(clients.dynamodb, ordersTable, tables.orders);
     const createdQueues = await ensureQueues(clients.sqs, queues, options);
     const bus = await ensureEventBus(clients.eventBridge, options.stage, createdQueues);
     await ensureKafkaTopic(platform.kafkaBrokers, kafkaTopic.name, kafkaTopic.partitions);

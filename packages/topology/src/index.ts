@@ -61,6 +61,29 @@ export const idempotencyTable = {
 /** How long an Idempotency-Key is remembered (SPEC §2). */
 export const IDEMPOTENCY_KEY_SECONDS = 24 * 3600;
 
+/**
+ * The outbox relay's delivery state (SPEC §5): per payment and sink, a cursor item (`cursor#<sink>`:
+ * every version up to `delivered` is delivered) and, when a delivery is given up on, a failure item
+ * (`failure#<sink>#<at>`). The sparse `byState` index lists what is lagging, failed or resolved.
+ */
+export const outboxTable = {
+  name: "OutboxDeliveries",
+  partitionKey: "pk",
+  sortKey: "sk",
+  indexes: { byState: { partitionKey: "gsi1pk", sortKey: "gsi1sk" } },
+} as const satisfies TableDefinition;
+
+/**
+ * The order service's table (SPEC §5): `order-status` writes each payment's outcome on the item of
+ * its order. It belongs to the order service on AWS (its name comes from config); the dev stack
+ * creates one.
+ */
+export const ordersTable = {
+  name: "Orders",
+  partitionKey: "order_id",
+  indexes: {},
+} as const satisfies TableDefinition;
+
 /** ElectroDB's service name and entity names, also used by stream filter patterns. */
 export const electro = {
   service: "payments",
@@ -100,6 +123,16 @@ export const queues = {
     visibilityTimeoutSeconds: 30,
   },
   downstream: { name: "DownstreamQueue", fifo: false, visibilityTimeoutSeconds: 30 },
+  /** Where EventBridge delivers the events whose outcome `order-status` writes back (SPEC §5). */
+  orderStatus: {
+    name: "OrderStatusQueue",
+    fifo: false,
+    visibilityTimeoutSeconds: 60,
+    deadLetter: { queue: "OrderStatusDlq", maxReceiveCount: 3 },
+  },
+  orderStatusDlq: { name: "OrderStatusDlq", fifo: false, visibilityTimeoutSeconds: 30 },
+  /** The relay subscription's on-failure destination: the sweeper reads it and marks those payments lagging. */
+  relayFailures: { name: "RelayFailures", fifo: false, visibilityTimeoutSeconds: 60 },
   /** The projector subscription's on-failure destination: the records it gave up on (SPEC §8). */
   projectorFailures: { name: "ProjectorFailures", fifo: false, visibilityTimeoutSeconds: 30 },
 } as const satisfies Record<string, QueueDefinition>;
@@ -120,8 +153,26 @@ export const eventBus = {
       pattern: { source: ["payments"], "detail-type": ["PaymentCaptured"] },
       targetQueue: "downstream",
     },
+    orderStatus: {
+      name: "PaymentOutcomeToOrderStatus",
+      pattern: {
+        source: ["payments"],
+        "detail-type": [
+          "PaymentAuthorized",
+          "PaymentCaptured",
+          "PaymentFailed",
+          "PaymentRejected",
+          "PaymentCanceled",
+          "PaymentRefunded",
+        ],
+      },
+      targetQueue: "orderStatus",
+    },
   },
 } as const;
+
+/** How order-status is subscribed to its queue (SPEC §5). */
+export const orderStatusSubscription = { batchSize: 10, partialBatchResponse: true } as const;
 
 export const kafkaTopic = { name: "payments.events", partitions: 3 } as const;
 
@@ -161,4 +212,25 @@ export const eventItemFilter = {
 } as const;
 export const streamSubscriptions = {
   projector: { batchSize: 100, maxRetries: 3, bisectOnError: true },
+  relay: { batchSize: 100, maxRetries: 3, bisectOnError: true },
+} as const;
+
+/** The outbox's knobs (SPEC §5), read from the environment by the relay's functions. */
+export const outboxDefaults = {
+  /** Lagging payments a sweep takes at a time (OUTBOX_BATCH_SIZE). */
+  batchSize: 50,
+  /** Sweeps of a lagging payment before its delivery is marked failed (OUTBOX_MAX_RETRIES). */
+  maxRetries: 3,
+  /** Days a resolved failure record is kept (OUTBOX_RETENTION_DAYS). */
+  retentionDays: 7,
+} as const;
+
+/** The sinks the relay delivers to. */
+export const outboxSinks = ["eventbridge", "kafka"] as const;
+export type OutboxSink = (typeof outboxSinks)[number];
+
+/** The relay's scheduled jobs (SPEC §5). */
+export const schedules = {
+  sweeper: { name: "OutboxSweeper", expression: "rate(1 minute)" },
+  cleanup: { name: "OutboxCleanup", expression: "rate(1 day)" },
 } as const;

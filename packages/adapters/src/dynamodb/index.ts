@@ -2,3 +2,4 @@ export * from "./customer-activity";
 export * from "./entities";
 export * from "./event-store";
 export * from "./read-models";
+export * from "./outbox-deliveries";

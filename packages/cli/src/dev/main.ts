@@ -6,9 +6,6 @@
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { DynamoDBStreamsClient } from "@aws-sdk/client-dynamodb-streams";
-import { SQSClient } from "@aws-sdk/client-sqs";
 import { serve } from "@hono/node-server";
 import {
   describeSecrets,
@@ -16,13 +13,10 @@ import {
   MissingPrerequisiteError,
   provisionLocalStack,
   type RunningDriver,
-  startDynamoDbStreamDriver,
   startLocalPlatform,
-  startSqsDriver,
   startStripeProxy,
-  tableStreamArn,
 } from "@payments/local";
-import { eventItemFilter, streamSubscriptions } from "@payments/topology";
+import { startFunctionDrivers } from "./functions";
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 
@@ -70,21 +64,8 @@ async function main() {
   // Local runs shorten the visibility timeout so that a retry takes seconds; redrive stays at 3 receives.
   const stack = await provisionLocalStack(platform, { stage: "dev", visibilityTimeoutSeconds: 20 });
   Object.assign(process.env, linkedEnvironment(stack, { stripeApiUrl: proxy.url }));
-  const { handler } = await import("@payments/functions/process-payment");
   const { app } = await import("@payments/functions/api");
-  const projector = await import("@payments/functions/projector");
-  running.push(
-    startDynamoDbStreamDriver({
-      streams: new DynamoDBStreamsClient({}),
-      streamArn: await tableStreamArn(new DynamoDBClient({}), stack.tables.events),
-      handler: projector.handler,
-      fn: { name: "projector" },
-      filters: [eventItemFilter],
-      ...streamSubscriptions.projector,
-      onFailure: async (records, error) =>
-        console.error(`projector: ${records.length} record(s) given up after retries: ${error}`),
-    }),
-  );
+  running.push(...(await startFunctionDrivers(stack, { sweeperPeriodMs: 15_000 })));
   const { issueToken } = await import("@payments/functions/api/auth");
   const apiPort = port("DEV_API_PORT", 3000);
   const api = serve({ fetch: app.fetch, port: apiPort, hostname: "127.0.0.1" });
@@ -95,19 +76,6 @@ async function main() {
   closeApi = () => new Promise((resolve) => api.close(() => resolve()));
   const apiUrl = `http://127.0.0.1:${apiPort}`;
   const token = await issueToken(stack.secretValues.JwtSecret, { subject: "dev" });
-  const sqs = new SQSClient({});
-  for (const queue of [stack.queues.orders, stack.queues.ordersFifo]) {
-    running.push(
-      startSqsDriver({
-        sqs,
-        queue,
-        handler,
-        fn: { name: "process-payment" },
-        batchSize: 10,
-        batchWindowMs: 500,
-      }),
-    );
-  }
 
   const description = {
     apiUrl,
@@ -120,6 +88,8 @@ async function main() {
       ordersDlq: stack.queues.ordersDlq.url,
       ordersFifo: stack.queues.ordersFifo.url,
       downstream: stack.queues.downstream.url,
+      orderStatus: stack.queues.orderStatus.url,
+      relayFailures: stack.queues.relayFailures.url,
     },
     bus: stack.bus.name,
     kafka: { brokers: stack.kafka.brokers, topic: stack.kafka.topic },
@@ -146,6 +116,10 @@ dev: ready in ${((Date.now() - started) / 1000).toFixed(1)} s — .dev/stack.jso
   Stripe API         ${proxy.url}   (our proxy in front of stripe-mock ${stack.stripeMockUrl})
   process-payment    polling both order queues, batch 10, partial batch responses
   projector          on the event table's stream: payment views, decline history, TransactionLog
+  outbox-relay       on the event table's stream: every event to bus ${stack.bus.name} and topic ${stack.kafka.topic}
+  outbox sweeper     every 15 s here (every minute on AWS); cleanup daily; npm run outbox -- status
+  order-status       bus rule → ${stack.queues.orderStatus.name} → table ${stack.tables.orders}
+  downstream queue   ${stack.queues.downstream.url}   (the example rule: PaymentCaptured)
   secrets            ${secrets.fromEnvironment.length ? `from the environment (not shown): ${secrets.fromEnvironment.join(", ")}; ` : ""}dev defaults: ${secrets.defaults.map(([k, v]) => `${k}=${v}`).join(" ")}
 
 Bearer token (payments:read payments:write, 12 h; npm run token prints another):

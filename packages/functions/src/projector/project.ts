@@ -1,33 +1,8 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
-import type { AttributeValue } from "@aws-sdk/client-dynamodb";
-import { unmarshall } from "@aws-sdk/util-dynamodb";
 import { declineRecords, type ReadModelStore } from "@payments/adapters/dynamodb";
-import {
-  type EventStore,
-  evolvePaymentView,
-  type PaymentView,
-  parseRecordedEvent,
-  type RecordedEvent,
-} from "@payments/core";
-import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from "aws-lambda";
-
-/** The envelope's fields of an event item, as the stream carries it (the keys and ElectroDB's are left). */
-const ENVELOPE_FIELDS = [
-  "id",
-  "type",
-  "schemaVersion",
-  "paymentId",
-  "version",
-  "occurredAt",
-  "data",
-  "metadata",
-] as const;
-
-/** Reads an event item's new image as a recorded event. @throws EventSchemaError for a poison record */
-export function eventOfRecord(record: DynamoDBRecord): RecordedEvent {
-  const image = unmarshall((record.dynamodb?.NewImage ?? {}) as Record<string, AttributeValue>);
-  return parseRecordedEvent(Object.fromEntries(ENVELOPE_FIELDS.map((field) => [field, image[field]])));
-}
+import { type EventStore, evolvePaymentView, type PaymentView, type RecordedEvent } from "@payments/core";
+import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from "aws-lambda";
+import { batchItemFailures, readStreamBatch } from "../shared/stream-records";
 
 const MAX_ATTEMPTS = 5;
 
@@ -82,23 +57,17 @@ export function createProjectorHandler(deps: {
 }) {
   return async function handler(event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> {
     const failures = new Set<string>();
+    const { events, poison } = readStreamBatch(event.Records);
+    for (const { sequence, reason } of poison) {
+      deps.logger.error("poison record: cannot be read as an event", { sequence, reason });
+      failures.add(sequence);
+    }
     const byPayment = new Map<string, { events: RecordedEvent[]; sequences: string[] }>();
-    for (const record of event.Records) {
-      const sequence = record.dynamodb?.SequenceNumber ?? "";
-      if (record.eventName === "REMOVE") continue;
-      try {
-        const recorded = eventOfRecord(record);
-        const group = byPayment.get(recorded.paymentId) ?? { events: [], sequences: [] };
-        group.events.push(recorded);
-        group.sequences.push(sequence);
-        byPayment.set(recorded.paymentId, group);
-      } catch (error) {
-        deps.logger.error("poison record: cannot be read as an event", {
-          sequence,
-          reason: (error as Error).message.slice(0, 500),
-        });
-        failures.add(sequence);
-      }
+    for (const { event: recorded, sequence } of events) {
+      const group = byPayment.get(recorded.paymentId) ?? { events: [], sequences: [] };
+      group.events.push(recorded);
+      group.sequences.push(sequence);
+      byPayment.set(recorded.paymentId, group);
     }
     await Promise.all(
       [...byPayment.entries()].map(async ([paymentId, group]) => {
@@ -113,8 +82,6 @@ export function createProjectorHandler(deps: {
         }
       }),
     );
-    // Lambda resumes from the lowest reported sequence number; report in stream order.
-    const ordered = event.Records.map((r) => r.dynamodb?.SequenceNumber ?? "").filter((s) => failures.has(s));
-    return { batchItemFailures: ordered.map((itemIdentifier) => ({ itemIdentifier })) };
+    return { batchItemFailures: batchItemFailures(event.Records, failures) };
   };
 }

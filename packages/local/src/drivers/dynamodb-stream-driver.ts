@@ -30,8 +30,8 @@ export interface StreamDriverOptions {
   readonly bisectOnError?: boolean;
   /** Retries of a failing record before it goes to the on-failure destination (MaximumRetryAttempts). */
   readonly maxRetries?: number;
-  /** The on-failure destination: gets the records given up on. */
-  readonly onFailure?: (records: DynamoDBRecord[], error: string) => Promise<void>;
+  /** The on-failure destination: gets the records given up on, with their shard. */
+  readonly onFailure?: (records: DynamoDBRecord[], error: string, shardId: string) => Promise<void>;
   readonly pollIntervalMs?: number;
 }
 
@@ -96,23 +96,23 @@ export function startDynamoDbStreamDriver(options: StreamDriverOptions): Running
   };
 
   /** Processes a batch to the end, retrying and bisecting as Lambda does; gives up after maxRetries. */
-  const processBatch = async (batch: DynamoDBRecord[], attempt = 0): Promise<void> => {
+  const processBatch = async (batch: DynamoDBRecord[], shardId: string, attempt = 0): Promise<void> => {
     if (batch.length === 0) return;
     const { failedAt, threw } = await invokeOnce(batch);
     if (failedAt < 0) return;
     const rest = batch.slice(failedAt);
     if (attempt >= maxRetries) {
-      await options.onFailure?.(rest, `gave up after ${maxRetries} retries`);
+      await options.onFailure?.(rest, `gave up after ${maxRetries} retries`, shardId);
       return;
     }
     await sleep(Math.min(1000, 50 * 2 ** attempt));
     if (options.bisectOnError && threw && rest.length > 1) {
       const half = Math.ceil(rest.length / 2);
-      await processBatch(rest.slice(0, half), attempt + 1);
-      await processBatch(rest.slice(half), attempt + 1);
+      await processBatch(rest.slice(0, half), shardId, attempt + 1);
+      await processBatch(rest.slice(half), shardId, attempt + 1);
       return;
     }
-    await processBatch(rest, attempt + 1);
+    await processBatch(rest, shardId, attempt + 1);
   };
 
   const pollShard = async (shardId: string, position: "TRIM_HORIZON" | "LATEST") => {
@@ -133,7 +133,7 @@ export function startDynamoDbStreamDriver(options: StreamDriverOptions): Running
         const records = (page.Records ?? [])
           .map((r) => toStreamRecord(r, options.streamArn))
           .filter((r) => matchesAny(options.filters, r));
-        if (records.length > 0) await processBatch(records);
+        if (records.length > 0) await processBatch(records, shardId);
         else if (iterator) await sleep(options.pollIntervalMs ?? 250);
       }
     } catch (error) {
@@ -181,6 +181,29 @@ export function startDynamoDbStreamDriver(options: StreamDriverOptions): Running
       running = false;
       await discovering;
       await Promise.all(pollers);
+    },
+  };
+}
+
+/**
+ * The message Lambda sends to a stream subscription's SQS on-failure destination: where the batch
+ * was in the stream (its records stay there for 24 h), not the records themselves.
+ */
+export function streamFailureMessage(
+  records: readonly DynamoDBRecord[],
+  shardId: string,
+  streamArn: string,
+  condition: string,
+) {
+  return {
+    requestContext: { condition: "RetryAttemptsExhausted", detail: condition },
+    timestamp: new Date().toISOString(),
+    DDBStreamBatchInfo: {
+      shardId,
+      startSequenceNumber: records[0]?.dynamodb?.SequenceNumber,
+      endSequenceNumber: records.at(-1)?.dynamodb?.SequenceNumber,
+      batchSize: records.length,
+      streamArn,
     },
   };
 }

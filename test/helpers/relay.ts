@@ -1,0 +1,70 @@
+import { randomUUID } from "node:crypto";
+import { DeleteMessageBatchCommand, ReceiveMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import type { RecordedEvent } from "@payments/core";
+import { type EachMessagePayload, Kafka, logLevel } from "kafkajs";
+
+export interface KafkaArrival {
+  readonly key: string;
+  readonly envelope: RecordedEvent;
+  readonly headers: Record<string, string>;
+}
+
+/** A kafkajs consumer of a fresh group from the topic's beginning; arrivals whose key passes `keep`. */
+export async function consumeTopic(brokers: string[], topic: string, keep: (key: string) => boolean) {
+  const kafka = new Kafka({ brokers, clientId: "test-consumer", logLevel: logLevel.NOTHING });
+  const consumer = kafka.consumer({ groupId: `test-${randomUUID()}`, retry: { retries: 20 } });
+  const arrivals: KafkaArrival[] = [];
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  await consumer.run({
+    eachMessage: async ({ message }: EachMessagePayload) => {
+      const key = message.key?.toString() ?? "";
+      if (!keep(key)) return;
+      arrivals.push({
+        key,
+        envelope: JSON.parse(message.value!.toString()) as RecordedEvent,
+        headers: Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)])),
+      });
+    },
+  });
+  return { arrivals, stop: () => consumer.disconnect() };
+}
+
+/** Receives (and deletes) every message a queue has now; stops after `idleRounds` empty receives. */
+export async function drainQueue(sqs: SQSClient, queueUrl: string, idleRounds = 2): Promise<string[]> {
+  const bodies: string[] = [];
+  for (let idle = 0; idle < idleRounds; ) {
+    const { Messages = [] } = await sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
+    );
+    if (Messages.length === 0) {
+      idle++;
+      continue;
+    }
+    idle = 0;
+    bodies.push(...Messages.map((m) => m.Body ?? ""));
+    await sqs.send(
+      new DeleteMessageBatchCommand({
+        QueueUrl: queueUrl,
+        Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })),
+      }),
+    );
+  }
+  return bodies;
+}
+
+/** Per payment, the versions in order of first arrival; and how many arrivals were repeats. */
+export function firstArrivals(envelopes: readonly RecordedEvent[]) {
+  const seen = new Set<string>();
+  const order = new Map<string, number[]>();
+  let duplicates = 0;
+  for (const e of envelopes) {
+    if (seen.has(e.id)) {
+      duplicates++;
+      continue;
+    }
+    seen.add(e.id);
+    order.set(e.paymentId, [...(order.get(e.paymentId) ?? []), e.version]);
+  }
+  return { order, unique: seen, duplicates };
+}

@@ -1,0 +1,164 @@
+import { GetCommand, DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { createDynamoEventStore } from "@payments/adapters/dynamodb";
+import { foldPaymentView, type RecordedEvent } from "@payments/core";
+import type { PaymentEvent } from "@payments/events";
+import { type RunningDriver, startDynamoDbStreamDriver, startSqsDriver, tableStreamArn } from "@payments/local";
+import { eventItemFilter, orderStatusSubscription, streamSubscriptions } from "@payments/topology";
+import { ulid } from "ulid";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { eventually } from "../helpers/eventually";
+import { sampleEvent } from "../helpers/fixtures";
+import { silenceConsole } from "../helpers/output";
+import { consumeTopic, drainQueue, firstArrivals } from "../helpers/relay";
+import { stackClients, testStack } from "../helpers/stack";
+
+const stack = testStack();
+const clients = stackClients();
+const store = createDynamoEventStore({ client: clients.dynamodb, tableName: stack.tables.events });
+const doc = DynamoDBDocumentClient.from(clients.dynamodb);
+const drivers: RunningDriver[] = [];
+/** This file's payments only: other files append to the same table while it runs. */
+const prefix = `pay_relay${ulid().slice(-6)}_`;
+let restoreConsole: () => void;
+
+beforeAll(async () => {
+  restoreConsole = silenceConsole();
+  const relay = await import("@payments/functions/outbox-relay");
+  const orderStatus = await import("@payments/functions/order-status");
+  drivers.push(
+    startDynamoDbStreamDriver({
+      streams: clients.streams,
+      streamArn: await tableStreamArn(clients.dynamodb, stack.tables.events),
+      handler: relay.handler,
+      fn: { name: "outbox-relay" },
+      filters: [{ ...eventItemFilter, dynamodb: { NewImage: { pk: { S: [{ prefix }] } } } }],
+      ...streamSubscriptions.relay,
+    }),
+    startSqsDriver({
+      sqs: clients.sqs,
+      queue: stack.queues.orderStatus,
+      handler: orderStatus.handler,
+      fn: { name: "order-status" },
+      batchSize: orderStatusSubscription.batchSize,
+      batchWindowMs: 100,
+    }),
+  );
+  // The stream driver starts at LATEST: let it take its shard iterators first.
+  await new Promise((r) => setTimeout(r, 1500));
+});
+afterAll(async () => {
+  await Promise.all(drivers.map((d) => d.stop()));
+  restoreConsole();
+  for (const client of Object.values(clients)) client.destroy();
+});
+
+const metadata = { correlationId: "c", causationId: "c", source: "test" };
+/** Appends a history in steps (as the service does), returning every recorded event. */
+async function appendInSteps(paymentId: string, steps: PaymentEvent[][]): Promise<RecordedEvent[]> {
+  const recorded: RecordedEvent[] = [];
+  for (const events of steps) {
+    recorded.push(
+      ...(await store.append({
+        paymentId,
+        expectedVersion: recorded.length,
+        events,
+        metadata,
+        now: new Date(),
+        newId: ulid,
+      })),
+    );
+  }
+  return recorded;
+}
+
+const histories = (orderId: string, amount: number): PaymentEvent[][][] => {
+  const initiated = sampleEvent("PaymentInitiated", { orderId, amount, currency: "usd" });
+  const authorized = [sampleEvent("PaymentScreened"), sampleEvent("PaymentIntentCreated"), sampleEvent("PaymentAuthorized", { amountAuthorized: amount })];
+  const captured = sampleEvent("PaymentCaptured", { amount, totalCaptured: amount });
+  return [
+    // Captured in one go, then partly refunded.
+    [[initiated, ...authorized, captured], [sampleEvent("PaymentRefunded", { refundId: "rfd_1", amount: 100, totalRefunded: 100 })]],
+    // Authorized, then captured later.
+    [[initiated], authorized, [captured]],
+    // Declined.
+    [[initiated, sampleEvent("PaymentScreened")], [sampleEvent("PaymentFailed", { code: "card_declined", message: "declined", retryable: false })]],
+    // Authorized and canceled.
+    [[initiated, ...authorized], [sampleEvent("PaymentCanceled", { reason: "customer asked" })]],
+  ];
+};
+
+describe("a downstream service subscribed to the bus and the topic", () => {
+  it("gets every event on Kafka in version order, the captures on the example rule's queue unchanged, and each order's latest status", async () => {
+    const consumer = await consumeTopic(stack.kafka.brokers, stack.kafka.topic, (key) => key.startsWith(prefix));
+    try {
+      const payments = await Promise.all(
+        Array.from({ length: 12 }, async (_, i) => {
+          const paymentId = `${prefix}${i}`;
+          const orderId = `ord-${paymentId}`;
+          const events = await appendInSteps(paymentId, histories(orderId, 2000 + i)[i % 4]!);
+          return { paymentId, orderId, events };
+        }),
+      );
+      const all = payments.flatMap((p) => p.events);
+
+      // Kafka: every envelope, unchanged, with its headers; first arrivals in version order.
+      await eventually(() => (firstArrivals(consumer.arrivals.map((a) => a.envelope)).unique.size >= all.length ? true : undefined), {
+        timeoutMs: 60_000,
+        what: `${all.length} events on the topic`,
+      });
+      const { order } = firstArrivals(consumer.arrivals.map((a) => a.envelope));
+      for (const p of payments) {
+        expect(order.get(p.paymentId)).toEqual(p.events.map((e) => e.version));
+      }
+      for (const arrival of consumer.arrivals) {
+        const stored = all.find((e) => e.id === arrival.envelope.id)!;
+        expect(arrival.envelope).toEqual(stored);
+        expect(arrival.key).toBe(stored.paymentId);
+        expect(arrival.headers).toEqual({ type: stored.type, id: stored.id, schemaVersion: String(stored.schemaVersion) });
+      }
+
+      // EventBridge: the example rule's queue gets each PaymentCaptured event, its detail the envelope.
+      const captured = all.filter((e) => e.type === "PaymentCaptured");
+      const downstream: Array<{ source: string; "detail-type": string; detail: RecordedEvent }> = [];
+      await eventually(
+        async () => {
+          const bodies = await drainQueue(clients.sqs, stack.queues.downstream.url, 1);
+          downstream.push(...bodies.map((b) => JSON.parse(b)).filter((e) => String(e.detail?.paymentId).startsWith(prefix)));
+          return new Set(downstream.map((e) => e.detail.id)).size >= captured.length ? true : undefined;
+        },
+        { timeoutMs: 60_000, what: `${captured.length} captures on the downstream queue` },
+      );
+      for (const event of downstream) {
+        expect(event.source).toBe("payments");
+        expect(event["detail-type"]).toBe("PaymentCaptured");
+        expect(event.detail).toEqual(captured.find((e) => e.id === event.detail.id));
+      }
+
+      // order-status: each order shows its payment's state at the latest outcome event.
+      const outcomes = new Set(["PaymentAuthorized", "PaymentCaptured", "PaymentFailed", "PaymentRejected", "PaymentCanceled", "PaymentRefunded"]);
+      for (const p of payments) {
+        const lastOutcome = p.events.filter((e) => outcomes.has(e.type)).at(-1)!;
+        const expected = foldPaymentView(p.events.filter((e) => e.version <= lastOutcome.version))!;
+        const order = await eventually(
+          async () => {
+            const { Item } = await doc.send(new GetCommand({ TableName: stack.tables.orders, Key: { order_id: p.orderId } }));
+            return Item?.payment_version === lastOutcome.version ? Item : undefined;
+          },
+          { timeoutMs: 60_000, what: `order ${p.orderId} at version ${lastOutcome.version}` },
+        );
+        expect(order).toEqual({
+          order_id: p.orderId,
+          payment_id: p.paymentId,
+          payment_status: expected.status,
+          amount_captured: expected.amountCaptured,
+          amount_refunded: expected.amountRefunded,
+          currency: "usd",
+          payment_version: lastOutcome.version,
+          payment_updated_at: expected.updatedAt,
+        });
+      }
+    } finally {
+      await consumer.stop();
+    }
+  }, 180_000);
+});
