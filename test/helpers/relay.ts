@@ -30,15 +30,19 @@ export async function consumeTopic(brokers: string[], topic: string, keep: (key:
   return { arrivals, stop: () => consumer.disconnect() };
 }
 
-/** Receives (and deletes) every message a queue has now; stops after `idleRounds` empty receives. */
+/**
+ * Receives (and deletes) every message a queue has now; stops after `idleRounds` empty receives.
+ * Short polls: the emulator holds a long poll for its whole wait when it has fewer than 10 messages.
+ */
 export async function drainQueue(sqs: SQSClient, queueUrl: string, idleRounds = 2): Promise<string[]> {
   const bodies: string[] = [];
   for (let idle = 0; idle < idleRounds; ) {
     const { Messages = [] } = await sqs.send(
-      new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
+      new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
     );
     if (Messages.length === 0) {
       idle++;
+      await new Promise((r) => setTimeout(r, 200));
       continue;
     }
     idle = 0;

@@ -22,6 +22,7 @@ const prefix = `pay_relay${ulid().slice(-6)}_`;
 let restoreConsole: () => void;
 
 beforeAll(async () => {
+  process.env.POWERTOOLS_DEV = "true";
   restoreConsole = silenceConsole();
   const relay = await import("@payments/functions/outbox-relay");
   const orderStatus = await import("@payments/functions/order-status");

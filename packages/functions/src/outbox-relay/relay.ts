@@ -235,42 +235,51 @@ export function createRelay(deps: RelayDeps) {
   }
 
   /**
-   * One sweep (SPEC §5): lagging payments, `batchSize` at a time, one after another (concurrency 1),
-   * each re-read from the event store after its cursor and published in order. Goes on until none
-   * is left that this sweep has not tried, or the time budget is spent.
+   * One sweep (SPEC §5): lagging payments, `batchSize` at a time, one batch after another
+   * (concurrency 1). A batch's payments are re-read from the event store after their cursors and
+   * published in one ordered send per sink. Goes on until none is left that this sweep has not
+   * tried, or the time budget is spent.
    */
   async function sweep(options: { batchSize: number; deadline?: number }): Promise<SweepReport> {
     const totals: SweepReport = { swept: 0, caughtUp: 0, stillBehind: 0, failed: 0, published: 0 };
     for (const publisher of deps.publishers) {
+      const sink = publisher.sink;
       const tried = new Set<string>();
       let page: Record<string, unknown> | undefined;
       do {
-        const { items, next } = await deps.deliveries.listByState("lagging", publisher.sink, {
+        if (options.deadline && Date.now() > options.deadline) return totals;
+        const { items, next } = await deps.deliveries.listByState("lagging", sink, {
           limit: options.batchSize,
           cursor: page,
         });
         page = next;
-        for (const cursor of items) {
-          if (tried.has(cursor.paymentId)) continue;
-          if (options.deadline && Date.now() > options.deadline) return totals;
-          tried.add(cursor.paymentId);
-          const events = await deps.store.load(cursor.paymentId, { afterVersion: cursor.delivered });
-          totals.swept++;
-          if (events.length === 0) {
-            // Nothing after the cursor in the store: the `latest` it was told of does not exist.
-            await record(
-              { ...cursor, latest: cursor.delivered, swept: true, at: now().toISOString(), error: undefined },
-              cursor,
-            );
-            totals.caughtUp++;
-            continue;
-          }
-          const report = await deliver(events, { swept: true, sinks: [publisher.sink] });
-          totals.published += report.published[publisher.sink];
-          totals.failed += report.failed.length;
-          if (report.behind.length > 0) totals.stillBehind++;
-          else totals.caughtUp++;
+        const batch = items.filter((c) => !tried.has(c.paymentId));
+        for (const cursor of batch) tried.add(cursor.paymentId);
+        const histories = await Promise.all(
+          batch.map(async (cursor) => ({
+            cursor,
+            events: await deps.store.load(cursor.paymentId, { afterVersion: cursor.delivered }),
+          })),
+        );
+        totals.swept += batch.length;
+        for (const { cursor, events } of histories.filter((h) => h.events.length === 0)) {
+          // Nothing after the cursor in the store: the `latest` it was told of does not exist.
+          await record(
+            { ...cursor, latest: cursor.delivered, swept: true, at: now().toISOString(), error: undefined },
+            cursor,
+          );
+          totals.caughtUp++;
         }
+        const withEvents = histories.filter((h) => h.events.length > 0);
+        if (withEvents.length === 0) continue;
+        const report = await deliver(
+          withEvents.flatMap((h) => h.events),
+          { swept: true, sinks: [sink] },
+        );
+        totals.published += report.published[sink];
+        totals.failed += report.failed.length;
+        totals.stillBehind += report.behind.length;
+        totals.caughtUp += withEvents.length - report.behind.length;
       } while (page);
     }
     return totals;
