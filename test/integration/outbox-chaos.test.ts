@@ -2,16 +2,25 @@ import { randomUUID } from "node:crypto";
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { EventBridgeClient, PutRuleCommand, PutTargetsCommand, CreateEventBusCommand } from "@aws-sdk/client-eventbridge";
+import {
+  CreateEventBusCommand,
+  EventBridgeClient,
+  PutRuleCommand,
+  PutTargetsCommand,
+} from "@aws-sdk/client-eventbridge";
 import { SendMessageCommand } from "@aws-sdk/client-sqs";
 import { DynamoDBDocumentClient, GetCommand } from "@aws-sdk/lib-dynamodb";
-import { createDynamoEventStore, createOutboxDeliveries, type OutboxDeliveries } from "@payments/adapters/dynamodb";
+import {
+  createDynamoEventStore,
+  createOutboxDeliveries,
+  type OutboxDeliveries,
+} from "@payments/adapters/dynamodb";
 import { createEventBridgePublisher, createKafkaPublisher } from "@payments/adapters/outbox";
 import type { RecordedEvent } from "@payments/core";
 import type { PaymentEvent } from "@payments/events";
+import { createOrderStatusWriter } from "@payments/functions/order-status/order-status";
 import { createRelay } from "@payments/functions/outbox-relay/relay";
 import { drainStreamFailures } from "@payments/functions/outbox-relay/stream-failures";
-import { createOrderStatusWriter } from "@payments/functions/order-status/order-status";
 import {
   ensureKafkaTopic,
   ensureQueues,
@@ -27,7 +36,13 @@ import {
   streamFailureMessage,
   tableStreamArn,
 } from "@payments/local";
-import { eventItemFilter, ordersTable, outboxTable, outboxSinks, streamSubscriptions } from "@payments/topology";
+import {
+  eventItemFilter,
+  ordersTable,
+  outboxSinks,
+  outboxTable,
+  streamSubscriptions,
+} from "@payments/topology";
 import { ulid } from "ulid";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventually } from "../helpers/eventually";
@@ -110,10 +125,18 @@ beforeAll(async () => {
   busName = `chaos-${suffix}`;
   await clients.eventBridge.send(new CreateEventBusCommand({ Name: busName }));
   await clients.eventBridge.send(
-    new PutRuleCommand({ Name: `all-${suffix}`, EventBusName: busName, EventPattern: JSON.stringify({ source: ["payments"] }) }),
+    new PutRuleCommand({
+      Name: `all-${suffix}`,
+      EventBusName: busName,
+      EventPattern: JSON.stringify({ source: ["payments"] }),
+    }),
   );
   await clients.eventBridge.send(
-    new PutTargetsCommand({ Rule: `all-${suffix}`, EventBusName: busName, Targets: [{ Id: "q", Arn: queues.all.arn }] }),
+    new PutTargetsCommand({
+      Rule: `all-${suffix}`,
+      EventBusName: busName,
+      Targets: [{ Id: "q", Arn: queues.all.arn }],
+    }),
   );
 
   const real = createOutboxDeliveries({ client: clients.dynamodb, tableName: tables.outbox });
@@ -129,12 +152,23 @@ beforeAll(async () => {
       return real.saveCursor(...args);
     },
   };
-  const eventBridge = new EventBridgeClient({ region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, endpoint: proxy.url });
+  const eventBridge = new EventBridgeClient({
+    region: LOCAL_REGION,
+    credentials: LOCAL_CREDENTIALS,
+    endpoint: proxy.url,
+  });
   const publishers = [
     createEventBridgePublisher({ client: eventBridge, busName, source: "payments", backoffMs: 20 }),
-    createKafkaPublisher({ connection: { brokers: kafka.brokers }, topic: "payments.events", cooldownMs: 1000 }),
+    createKafkaPublisher({
+      connection: { brokers: kafka.brokers },
+      topic: "payments.events",
+      cooldownMs: 1000,
+    }),
   ];
-  cleanups.push(() => Promise.all(publishers.map((p) => p.close())), async () => eventBridge.destroy());
+  cleanups.push(
+    () => Promise.all(publishers.map((p) => p.close())),
+    async () => eventBridge.destroy(),
+  );
   // Self-healing is what is measured here: no delivery is given up on (failed after N sweeps has its own test).
   const relay = createRelay({ store, deliveries: crashing, publishers, maxRetries: 1_000_000 });
   const streamArn = await tableStreamArn(clients.dynamodb, stack.tables.events);
@@ -163,7 +197,12 @@ beforeAll(async () => {
         relay: () => relay,
         batchSize: 50,
         drain: () =>
-          drainStreamFailures({ sqs: clients.sqs, queueUrl: queues.failures.url, streams: clients.streams, relay }),
+          drainStreamFailures({
+            sqs: clients.sqs,
+            queueUrl: queues.failures.url,
+            streams: clients.streams,
+            relay,
+          }),
       }),
     }),
   );
@@ -186,10 +225,17 @@ function stepsOf(orderId: string, amount: number, kind: number): PaymentEvent[][
   const intent = sampleEvent("PaymentIntentCreated");
   const authorized = sampleEvent("PaymentAuthorized", { amountAuthorized: amount });
   const captured = sampleEvent("PaymentCaptured", { amount, totalCaptured: amount });
-  const refunded = (n: number) => sampleEvent("PaymentRefunded", { refundId: `rfd_${n}`, amount: 10, totalRefunded: 10 * n });
-  if (kind === 0) return [[initiated], [screened, intent], [authorized], [captured], [refunded(1)], [refunded(2)]];
+  const refunded = (n: number) =>
+    sampleEvent("PaymentRefunded", { refundId: `rfd_${n}`, amount: 10, totalRefunded: 10 * n });
+  if (kind === 0)
+    return [[initiated], [screened, intent], [authorized], [captured], [refunded(1)], [refunded(2)]];
   if (kind === 1) return [[initiated, screened, intent, authorized], [captured]];
-  return [[initiated, screened], [intent], [authorized], [sampleEvent("PaymentCanceled", { reason: "changed mind" })]];
+  return [
+    [initiated, screened],
+    [intent],
+    [authorized],
+    [sampleEvent("PaymentCanceled", { reason: "changed mind" })],
+  ];
 }
 
 async function appendPayment(i: number): Promise<RecordedEvent[]> {
@@ -197,7 +243,14 @@ async function appendPayment(i: number): Promise<RecordedEvent[]> {
   const recorded: RecordedEvent[] = [];
   for (const events of stepsOf(`ord-${paymentId}`, 1000 + i, i % 3)) {
     recorded.push(
-      ...(await store.append({ paymentId, expectedVersion: recorded.length, events, metadata, now: new Date(), newId: ulid })),
+      ...(await store.append({
+        paymentId,
+        expectedVersion: recorded.length,
+        events,
+        metadata,
+        now: new Date(),
+        newId: ulid,
+      })),
     );
   }
   return recorded;
@@ -255,10 +308,14 @@ describe("the outbox relay under faults", () => {
     // Kafka: every id at least once; per payment, first arrivals in version order.
     const consumer = await consumeTopic(kafka.brokers, "payments.events", (key) => key.startsWith(prefix));
     try {
-      await eventually(() => (firstArrivals(consumer.arrivals.map((a) => a.envelope)).unique.size >= ids.size ? true : undefined), {
-        timeoutMs: 120_000,
-        what: `${ids.size} distinct events on the topic (seed ${seed})`,
-      });
+      await eventually(
+        () =>
+          firstArrivals(consumer.arrivals.map((a) => a.envelope)).unique.size >= ids.size ? true : undefined,
+        {
+          timeoutMs: 120_000,
+          what: `${ids.size} distinct events on the topic (seed ${seed})`,
+        },
+      );
     } finally {
       await consumer.stop();
     }
@@ -273,7 +330,11 @@ describe("the outbox relay under faults", () => {
     const onBus: RecordedEvent[] = [];
     await eventually(
       async () => {
-        onBus.push(...(await drainQueue(clients.sqs, queues.all.url, 1)).map((b) => JSON.parse(b).detail as RecordedEvent));
+        onBus.push(
+          ...(await drainQueue(clients.sqs, queues.all.url, 1)).map(
+            (b) => JSON.parse(b).detail as RecordedEvent,
+          ),
+        );
         return firstArrivals(onBus).unique.size >= ids.size ? true : undefined;
       },
       { timeoutMs: 120_000, intervalMs: 500, what: `${ids.size} distinct events on the bus (seed ${seed})` },
@@ -284,7 +345,14 @@ describe("the outbox relay under faults", () => {
 
     // order-status, fed the outcome events late, twice and shuffled: no order's status goes backwards.
     const writer = createOrderStatusWriter({ store, client: clients.dynamodb, ordersTable: tables.orders });
-    const outcomeTypes = new Set(["PaymentAuthorized", "PaymentCaptured", "PaymentFailed", "PaymentRejected", "PaymentCanceled", "PaymentRefunded"]);
+    const outcomeTypes = new Set([
+      "PaymentAuthorized",
+      "PaymentCaptured",
+      "PaymentFailed",
+      "PaymentRejected",
+      "PaymentCanceled",
+      "PaymentRefunded",
+    ]);
     const outcomes = onBus.filter((e) => outcomeTypes.has(e.type));
     const shuffled = [...outcomes, ...outcomes.filter(() => random() < 0.3)]
       .map((e) => ({ e, k: random() }))
@@ -297,7 +365,9 @@ describe("the outbox relay under faults", () => {
         shuffled.slice(i, i + 16).map(async (event) => {
           await writer({ detail: event });
           const orderId = `ord-${event.paymentId}`;
-          const { Item } = await doc.send(new GetCommand({ TableName: tables.orders, Key: { order_id: orderId }, ConsistentRead: true }));
+          const { Item } = await doc.send(
+            new GetCommand({ TableName: tables.orders, Key: { order_id: orderId }, ConsistentRead: true }),
+          );
           const version = Item?.payment_version as number;
           if (version < (seenVersion.get(orderId) ?? 0)) backwards++;
           seenVersion.set(orderId, Math.max(version, seenVersion.get(orderId) ?? 0));
@@ -308,7 +378,9 @@ describe("the outbox relay under faults", () => {
     expect(backwards).toBe(0);
     for (const [paymentId] of latest) {
       const lastOutcome = sent.filter((e) => e.paymentId === paymentId && outcomeTypes.has(e.type)).at(-1)!;
-      const { Item } = await doc.send(new GetCommand({ TableName: tables.orders, Key: { order_id: `ord-${paymentId}` } }));
+      const { Item } = await doc.send(
+        new GetCommand({ TableName: tables.orders, Key: { order_id: `ord-${paymentId}` } }),
+      );
       expect(Item?.payment_version, `order of ${paymentId}`).toBe(lastOutcome.version);
     }
 

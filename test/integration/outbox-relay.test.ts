@@ -1,8 +1,13 @@
-import { GetCommand, DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { DynamoDBDocumentClient, GetCommand } from "@aws-sdk/lib-dynamodb";
 import { createDynamoEventStore } from "@payments/adapters/dynamodb";
 import { foldPaymentView, type RecordedEvent } from "@payments/core";
 import type { PaymentEvent } from "@payments/events";
-import { type RunningDriver, startDynamoDbStreamDriver, startSqsDriver, tableStreamArn } from "@payments/local";
+import {
+  type RunningDriver,
+  startDynamoDbStreamDriver,
+  startSqsDriver,
+  tableStreamArn,
+} from "@payments/local";
 import { eventItemFilter, orderStatusSubscription, streamSubscriptions } from "@payments/topology";
 import { ulid } from "ulid";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -74,15 +79,25 @@ async function appendInSteps(paymentId: string, steps: PaymentEvent[][]): Promis
 
 const histories = (orderId: string, amount: number): PaymentEvent[][][] => {
   const initiated = sampleEvent("PaymentInitiated", { orderId, amount, currency: "usd" });
-  const authorized = [sampleEvent("PaymentScreened"), sampleEvent("PaymentIntentCreated"), sampleEvent("PaymentAuthorized", { amountAuthorized: amount })];
+  const authorized = [
+    sampleEvent("PaymentScreened"),
+    sampleEvent("PaymentIntentCreated"),
+    sampleEvent("PaymentAuthorized", { amountAuthorized: amount }),
+  ];
   const captured = sampleEvent("PaymentCaptured", { amount, totalCaptured: amount });
   return [
     // Captured in one go, then partly refunded.
-    [[initiated, ...authorized, captured], [sampleEvent("PaymentRefunded", { refundId: "rfd_1", amount: 100, totalRefunded: 100 })]],
+    [
+      [initiated, ...authorized, captured],
+      [sampleEvent("PaymentRefunded", { refundId: "rfd_1", amount: 100, totalRefunded: 100 })],
+    ],
     // Authorized, then captured later.
     [[initiated], authorized, [captured]],
     // Declined.
-    [[initiated, sampleEvent("PaymentScreened")], [sampleEvent("PaymentFailed", { code: "card_declined", message: "declined", retryable: false })]],
+    [
+      [initiated, sampleEvent("PaymentScreened")],
+      [sampleEvent("PaymentFailed", { code: "card_declined", message: "declined", retryable: false })],
+    ],
     // Authorized and canceled.
     [[initiated, ...authorized], [sampleEvent("PaymentCanceled", { reason: "customer asked" })]],
   ];
@@ -90,7 +105,9 @@ const histories = (orderId: string, amount: number): PaymentEvent[][][] => {
 
 describe("a downstream service subscribed to the bus and the topic", () => {
   it("gets every event on Kafka in version order, the captures on the example rule's queue unchanged, and each order's latest status", async () => {
-    const consumer = await consumeTopic(stack.kafka.brokers, stack.kafka.topic, (key) => key.startsWith(prefix));
+    const consumer = await consumeTopic(stack.kafka.brokers, stack.kafka.topic, (key) =>
+      key.startsWith(prefix),
+    );
     try {
       const payments = await Promise.all(
         Array.from({ length: 12 }, async (_, i) => {
@@ -103,10 +120,16 @@ describe("a downstream service subscribed to the bus and the topic", () => {
       const all = payments.flatMap((p) => p.events);
 
       // Kafka: every envelope, unchanged, with its headers; first arrivals in version order.
-      await eventually(() => (firstArrivals(consumer.arrivals.map((a) => a.envelope)).unique.size >= all.length ? true : undefined), {
-        timeoutMs: 60_000,
-        what: `${all.length} events on the topic`,
-      });
+      await eventually(
+        () =>
+          firstArrivals(consumer.arrivals.map((a) => a.envelope)).unique.size >= all.length
+            ? true
+            : undefined,
+        {
+          timeoutMs: 60_000,
+          what: `${all.length} events on the topic`,
+        },
+      );
       const { order } = firstArrivals(consumer.arrivals.map((a) => a.envelope));
       for (const p of payments) {
         expect(order.get(p.paymentId)).toEqual(p.events.map((e) => e.version));
@@ -115,7 +138,11 @@ describe("a downstream service subscribed to the bus and the topic", () => {
         const stored = all.find((e) => e.id === arrival.envelope.id)!;
         expect(arrival.envelope).toEqual(stored);
         expect(arrival.key).toBe(stored.paymentId);
-        expect(arrival.headers).toEqual({ type: stored.type, id: stored.id, schemaVersion: String(stored.schemaVersion) });
+        expect(arrival.headers).toEqual({
+          type: stored.type,
+          id: stored.id,
+          schemaVersion: String(stored.schemaVersion),
+        });
       }
 
       // EventBridge: the example rule's queue gets each PaymentCaptured event, its detail the envelope.
@@ -124,7 +151,9 @@ describe("a downstream service subscribed to the bus and the topic", () => {
       await eventually(
         async () => {
           const bodies = await drainQueue(clients.sqs, stack.queues.downstream.url, 1);
-          downstream.push(...bodies.map((b) => JSON.parse(b)).filter((e) => String(e.detail?.paymentId).startsWith(prefix)));
+          downstream.push(
+            ...bodies.map((b) => JSON.parse(b)).filter((e) => String(e.detail?.paymentId).startsWith(prefix)),
+          );
           return new Set(downstream.map((e) => e.detail.id)).size >= captured.length ? true : undefined;
         },
         { timeoutMs: 60_000, what: `${captured.length} captures on the downstream queue` },
@@ -136,13 +165,22 @@ describe("a downstream service subscribed to the bus and the topic", () => {
       }
 
       // order-status: each order shows its payment's state at the latest outcome event.
-      const outcomes = new Set(["PaymentAuthorized", "PaymentCaptured", "PaymentFailed", "PaymentRejected", "PaymentCanceled", "PaymentRefunded"]);
+      const outcomes = new Set([
+        "PaymentAuthorized",
+        "PaymentCaptured",
+        "PaymentFailed",
+        "PaymentRejected",
+        "PaymentCanceled",
+        "PaymentRefunded",
+      ]);
       for (const p of payments) {
         const lastOutcome = p.events.filter((e) => outcomes.has(e.type)).at(-1)!;
         const expected = foldPaymentView(p.events.filter((e) => e.version <= lastOutcome.version))!;
         const order = await eventually(
           async () => {
-            const { Item } = await doc.send(new GetCommand({ TableName: stack.tables.orders, Key: { order_id: p.orderId } }));
+            const { Item } = await doc.send(
+              new GetCommand({ TableName: stack.tables.orders, Key: { order_id: p.orderId } }),
+            );
             return Item?.payment_version === lastOutcome.version ? Item : undefined;
           },
           { timeoutMs: 60_000, what: `order ${p.orderId} at version ${lastOutcome.version}` },

@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, request as httpRequest } from "node:http";
+import { createServer, request as httpRequest, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
 
 export interface EventBridgeFaults {
@@ -51,7 +51,9 @@ export async function startEventBridgeFaultProxy(options: {
           res.on("end", () =>
             resolve({
               status: res.statusCode ?? 502,
-              headers: { "content-type": String(res.headers["content-type"] ?? "application/x-amz-json-1.1") },
+              headers: {
+                "content-type": String(res.headers["content-type"] ?? "application/x-amz-json-1.1"),
+              },
               body: Buffer.concat(chunks),
             }),
           );
@@ -87,13 +89,16 @@ export async function startEventBridgeFaultProxy(options: {
           res.writeHead(answer.status, answer.headers).end(answer.body);
           return;
         }
-        forwardedResults = (JSON.parse(answer.body.toString("utf8")) as { Entries: Array<Record<string, unknown>> })
-          .Entries;
+        forwardedResults = (
+          JSON.parse(answer.body.toString("utf8")) as { Entries: Array<Record<string, unknown>> }
+        ).Entries;
         counts.forwarded += kept.length;
       }
       let next = 0;
       const entries = failed.map((isFailed) =>
-        isFailed ? { ErrorCode: "InternalFailure", ErrorMessage: "injected by the fault proxy" } : forwardedResults[next++],
+        isFailed
+          ? { ErrorCode: "InternalFailure", ErrorMessage: "injected by the fault proxy" }
+          : forwardedResults[next++],
       );
       const failedCount = entries.filter((e) => e?.ErrorCode).length;
       counts.failedEntries += failed.filter(Boolean).length;

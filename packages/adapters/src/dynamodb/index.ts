@@ -1,5 +1,5 @@
 export * from "./customer-activity";
 export * from "./entities";
 export * from "./event-store";
-export * from "./read-models";
 export * from "./outbox-deliveries";
+export * from "./read-models";

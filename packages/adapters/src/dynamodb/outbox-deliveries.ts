@@ -11,7 +11,7 @@ import {
   QueryCommand,
   TransactWriteCommand,
 } from "@aws-sdk/lib-dynamodb";
-import { type OutboxSink, outboxTable } from "@payments/topology";
+import type { OutboxSink } from "@payments/topology";
 
 /** Where one payment's delivery to one sink stands (SPEC §5). */
 export interface DeliveryCursor {
@@ -61,7 +61,11 @@ function toCursor(item: Record<string, unknown>): DeliveryCursor {
 
 function toFailure(item: Record<string, unknown>): DeliveryFailure {
   const { pk, sk, gsi1pk, gsi1sk, ...rest } = item;
-  return { ...(rest as Omit<DeliveryFailure, "paymentId" | "key">), paymentId: pk as string, key: sk as string };
+  return {
+    ...(rest as Omit<DeliveryFailure, "paymentId" | "key">),
+    paymentId: pk as string,
+    key: sk as string,
+  };
 }
 
 /** The cursor item as written: the sparse index holds it only while it is behind. */
@@ -113,7 +117,10 @@ export const deliveryKey = keyOf;
  * cursor write is conditional on the revision read before it, so the stream path, the sweeper and
  * a redrive can race on one payment without one moving the cursor back.
  */
-export function createOutboxDeliveries(options: { client: DynamoDBClient; tableName: string }): OutboxDeliveries {
+export function createOutboxDeliveries(options: {
+  client: DynamoDBClient;
+  tableName: string;
+}): OutboxDeliveries {
   const doc = DynamoDBDocumentClient.from(options.client, {
     marshallOptions: { removeUndefinedValues: true },
   });
@@ -125,12 +132,13 @@ export function createOutboxDeliveries(options: { client: DynamoDBClient; tableN
       const unique = [...new Map(keys.map((k) => [keyOf(k.paymentId, k.sink), k])).values()];
       for (let i = 0; i < unique.length; i += 100) {
         // Consistent: a cursor read just after another writer's write must see it.
-        let request: Record<string, { Keys: Record<string, string>[]; ConsistentRead: boolean }> | undefined = {
-          [TableName]: {
-            Keys: unique.slice(i, i + 100).map((k) => ({ pk: k.paymentId, sk: cursorKey(k.sink) })),
-            ConsistentRead: true,
-          },
-        };
+        let request: Record<string, { Keys: Record<string, string>[]; ConsistentRead: boolean }> | undefined =
+          {
+            [TableName]: {
+              Keys: unique.slice(i, i + 100).map((k) => ({ pk: k.paymentId, sk: cursorKey(k.sink) })),
+              ConsistentRead: true,
+            },
+          };
         for (let attempt = 0; request && Object.keys(request).length > 0; attempt++) {
           if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 25 * 2 ** attempt)));
           const out = await doc.send(new BatchGetCommand({ RequestItems: request }));
@@ -146,7 +154,10 @@ export function createOutboxDeliveries(options: { client: DynamoDBClient; tableN
 
     async saveCursor(cursor, previous, opts = {}) {
       const condition = previous
-        ? { ConditionExpression: "revision = :revision", ExpressionAttributeValues: { ":revision": previous.revision } }
+        ? {
+            ConditionExpression: "revision = :revision",
+            ExpressionAttributeValues: { ":revision": previous.revision },
+          }
         : { ConditionExpression: "attribute_not_exists(pk)" };
       const put = { TableName, Item: cursorItem(cursor), ...condition };
       try {
@@ -243,4 +254,3 @@ export function createOutboxDeliveries(options: { client: DynamoDBClient; tableN
     },
   };
 }
-

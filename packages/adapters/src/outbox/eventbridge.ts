@@ -26,7 +26,10 @@ export function putEventsChunks<T extends { size: number }>(entries: readonly T[
   let current: T[] = [];
   let bytes = 0;
   for (const entry of entries) {
-    if (current.length === MAX_ENTRIES || (current.length > 0 && bytes + entry.size > EVENTBRIDGE_ENTRY_LIMIT_BYTES)) {
+    if (
+      current.length === MAX_ENTRIES ||
+      (current.length > 0 && bytes + entry.size > EVENTBRIDGE_ENTRY_LIMIT_BYTES)
+    ) {
       chunks.push(current);
       current = [];
       bytes = 0;

@@ -8,7 +8,11 @@ export interface KafkaConnection {
   readonly clientId?: string;
   readonly ssl?: boolean;
   readonly sasl?:
-    | { readonly mechanism: "scram-sha-256" | "scram-sha-512" | "plain"; readonly username: string; readonly password: string }
+    | {
+        readonly mechanism: "scram-sha-256" | "scram-sha-512" | "plain";
+        readonly username: string;
+        readonly password: string;
+      }
     /** MSK IAM: a token from AWS's own signer (aws-msk-iam-sasl-signer-js) over OAUTHBEARER. */
     | { readonly mechanism: "aws-iam"; readonly region: string };
 }
@@ -33,7 +37,9 @@ export function kafkaSasl(
       throw new Error(`KAFKA_SASL_MECHANISM=${m} needs the KafkaUsername and KafkaPassword secrets`);
     return { mechanism: m, username: credentials.username, password: credentials.password };
   }
-  throw new Error(`KAFKA_SASL_MECHANISM=${mechanism}: use none, plain, scram-sha-256, scram-sha-512 or aws-iam`);
+  throw new Error(
+    `KAFKA_SASL_MECHANISM=${mechanism}: use none, plain, scram-sha-256, scram-sha-512 or aws-iam`,
+  );
 }
 
 function saslOptions(sasl: KafkaConnection["sasl"]): SASLOptions | undefined {
@@ -113,7 +119,11 @@ export function createKafkaPublisher(options: KafkaPublisherOptions): Publisher 
     async publish(events): Promise<PublishResult> {
       if (events.length === 0) return { delivered: new Set(), calls: 0 };
       if (Date.now() < failedUntil) {
-        return { delivered: new Set(), calls: 0, error: `not tried: the broker failed recently (${lastFailure})` };
+        return {
+          delivered: new Set(),
+          calls: 0,
+          error: `not tried: the broker failed recently (${lastFailure})`,
+        };
       }
       try {
         const p = await connected();

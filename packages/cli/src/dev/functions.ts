@@ -49,7 +49,9 @@ export async function startFunctionDrivers(
   /** Sends what Lambda sends to a stream subscription's on-failure queue. */
   const onFailureTo =
     (queueUrl: string, name: string) => async (records: DynamoDBRecord[], error: string, shardId: string) => {
-      console.error(`[${name}] ${records.length} record(s) given up after retries (${error}); sent to the on-failure queue`);
+      console.error(
+        `[${name}] ${records.length} record(s) given up after retries (${error}); sent to the on-failure queue`,
+      );
       await sqs.send(
         new SendMessageCommand({
           QueueUrl: queueUrl,

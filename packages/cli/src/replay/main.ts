@@ -1,4 +1,6 @@
 /**
+ * `npm run replay -- bus [--payment ID] [--since ISO]` re-publishes events to EventBridge and Kafka
+ * through the relay's publishers, `metadata.replay: true`.
  * `npm run replay -- projections [--payment ID] [--since ISO] [--only payment-view|transaction-log|declines]
  * [--dry-run] [--verify] [--stack .dev/stack.json]`: rebuilds the read models from the event streams
  * (SPEC §6), or with --verify reports each view that differs from a fresh fold of its stream (exit 1
@@ -11,7 +13,8 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { createDynamoEventStore, createReadModelStore } from "@payments/adapters/dynamodb";
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from "@payments/local";
 import { SingleBar } from "cli-progress";
-import { READ_MODELS, type ReadModelName, replayProjections } from "./replay";
+import { linkTarget } from "../shared/target";
+import { listPaymentIds, READ_MODELS, type ReadModelName, replayProjections } from "./replay";
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 
@@ -34,14 +37,15 @@ function fail(message: string): never {
 
 async function main() {
   const what = positionals[0];
-  if (what === "bus") fail("bus replay needs the outbox relay's publishers, which are not built yet");
-  if (what !== "projections") fail(`say what to replay: projections (got ${what ?? "nothing"})`);
+  if (what !== "projections" && what !== "bus")
+    fail(`say what to replay: projections or bus (got ${what ?? "nothing"})`);
   if (values.only && !READ_MODELS.includes(values.only as ReadModelName)) {
     fail(`--only takes one of ${READ_MODELS.join(", ")}, not ${values.only}`);
   }
   if (values.since && Number.isNaN(Date.parse(values.since)))
     fail(`--since must be an ISO 8601 instant, not ${values.since}`);
 
+  if (what === "bus") return replayBus();
   let client: DynamoDBClient;
   let tables: { events: string; readModels: string; transactionLog: string };
   if (existsSync(values.stack!)) {
@@ -67,11 +71,7 @@ async function main() {
     console.log("replay: AWS, with the tables SST links");
   }
 
-  const tty = process.stdout.isTTY;
-  const bar = tty
-    ? new SingleBar({ format: "replay [{bar}] {value}/{total} payments | {eta}s left" })
-    : undefined;
-  let lastTenth = -1;
+  const progress = progressReporter("payments");
   const result = await replayProjections(
     {
       client,
@@ -89,21 +89,10 @@ async function main() {
       only: values.only as ReadModelName | undefined,
       dryRun: values["dry-run"],
       verify: values.verify,
-      onProgress: (done, total) => {
-        if (bar) {
-          if (done === 1) bar.start(total, 0);
-          bar.update(done);
-          return;
-        }
-        const tenth = Math.floor((done / total) * 10);
-        if (tenth !== lastTenth) {
-          lastTenth = tenth;
-          console.log(`replay: ${done}/${total} payments`);
-        }
-      },
+      onProgress: progress.update,
     },
   );
-  bar?.stop();
+  progress.stop();
   for (const { paymentId, reason } of result.corrupt)
     console.error(`replay: payment ${paymentId} cannot be read: ${reason}`);
   for (const d of result.differing) {
@@ -121,6 +110,66 @@ async function main() {
   );
   client.destroy();
   process.exit(values.verify && result.differing.length > 0 ? 1 : 0);
+}
+
+/** `replay -- bus`: every event again to EventBridge and Kafka, `metadata.replay: true` (SPEC §6). */
+async function replayBus() {
+  const { where } = linkTarget(values.stack!);
+  console.log(`replay: ${where}`);
+  const { createRelayWiring } = await import("@payments/functions/outbox-relay/wiring");
+  const { replayToBus } = await import("@payments/functions/outbox-relay/operations");
+  const { Resource } = await import("sst");
+  const wiring = createRelayWiring();
+  const client = wiring.dynamodb();
+  const started = Date.now();
+  const paymentIds = values.payment
+    ? [values.payment]
+    : await listPaymentIds(client, Resource.EventStore.name, { since: values.since });
+  const progress = progressReporter("payments");
+  const result = await replayToBus({
+    store: createDynamoEventStore({ client, tableName: Resource.EventStore.name }),
+    publishers: wiring.publishers(),
+    paymentIds,
+    since: values.since,
+    onProgress: progress.update,
+  });
+  progress.stop();
+  const seconds = (Date.now() - started) / 1000;
+  console.log(
+    `replay: ${result.payments} payments, ${result.events} events re-published in ${seconds.toFixed(1)} s ` +
+      `(${(result.events / Math.max(seconds, 0.001)).toFixed(0)} events/s); acknowledged: ` +
+      Object.entries(result.delivered)
+        .map(([sink, n]) => `${sink} ${n}`)
+        .join(", "),
+  );
+  for (const error of result.errors) console.error(`replay: ${error}`);
+  await Promise.all(wiring.publishers().map((p) => p.close()));
+  client.destroy();
+  const complete = Object.values(result.delivered).every((n) => n === result.events);
+  process.exit(complete ? 0 : 1);
+}
+
+/** A progress bar on a terminal, a line per tenth otherwise. */
+function progressReporter(unit: string) {
+  const bar = process.stdout.isTTY
+    ? new SingleBar({ format: `replay [{bar}] {value}/{total} ${unit} | {eta}s left` })
+    : undefined;
+  let lastTenth = -1;
+  return {
+    update(done: number, total: number) {
+      if (bar) {
+        if (done === 1) bar.start(total, 0);
+        bar.update(done);
+        return;
+      }
+      const tenth = Math.floor((done / total) * 10);
+      if (tenth !== lastTenth) {
+        lastTenth = tenth;
+        console.log(`replay: ${done}/${total} ${unit}`);
+      }
+    },
+    stop: () => bar?.stop(),
+  };
 }
 
 main().catch((error) => {

@@ -1,6 +1,6 @@
 import { ConditionalCheckFailedException, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, UpdateCommand } from "@aws-sdk/lib-dynamodb";
-import { type EventStore, foldPaymentView, parseRecordedEvent, type PaymentView } from "@payments/core";
+import { type EventStore, foldPaymentView, type PaymentView, parseRecordedEvent } from "@payments/core";
 
 /** The payment outcome written on an order's item (SPEC §5), in the order service's attribute names. */
 export interface OrderPaymentStatus {
@@ -32,11 +32,17 @@ export class StreamBehindError extends Error {}
  * is read up to that version). The UpdateItem is conditional on `payment_version`: an older event
  * that arrives late, or twice, never overwrites a newer status.
  */
-export function createOrderStatusWriter(deps: { store: EventStore; client: DynamoDBClient; ordersTable: string }) {
+export function createOrderStatusWriter(deps: {
+  store: EventStore;
+  client: DynamoDBClient;
+  ordersTable: string;
+}) {
   const doc = DynamoDBDocumentClient.from(deps.client);
 
   /** Applies one EventBridge event (its `detail` is the envelope). Returns whether it wrote. */
-  return async function apply(eventBridgeEvent: { detail?: unknown }): Promise<{ written: boolean; orderId: string; version: number }> {
+  return async function apply(eventBridgeEvent: {
+    detail?: unknown;
+  }): Promise<{ written: boolean; orderId: string; version: number }> {
     const event = parseRecordedEvent(eventBridgeEvent.detail);
     const history = (await deps.store.load(event.paymentId)).filter((e) => e.version <= event.version);
     const view = foldPaymentView(history);
@@ -51,7 +57,8 @@ export function createOrderStatusWriter(deps: { store: EventStore; client: Dynam
           TableName: deps.ordersTable,
           Key: { order_id: view.orderId },
           UpdateExpression: `SET ${names.map((n) => `#${n} = :${n}`).join(", ")}`,
-          ConditionExpression: "attribute_not_exists(#payment_version) OR #payment_version < :payment_version",
+          ConditionExpression:
+            "attribute_not_exists(#payment_version) OR #payment_version < :payment_version",
           ExpressionAttributeNames: Object.fromEntries(names.map((n) => [`#${n}`, n])),
           ExpressionAttributeValues: Object.fromEntries(Object.entries(status).map(([n, v]) => [`:${n}`, v])),
         }),
@@ -59,7 +66,8 @@ export function createOrderStatusWriter(deps: { store: EventStore; client: Dynam
       return { written: true, orderId: view.orderId, version: view.version };
     } catch (error) {
       // A newer (or the same) version is there already: nothing to do.
-      if (error instanceof ConditionalCheckFailedException) return { written: false, orderId: view.orderId, version: view.version };
+      if (error instanceof ConditionalCheckFailedException)
+        return { written: false, orderId: view.orderId, version: view.version };
       throw error;
     }
   };

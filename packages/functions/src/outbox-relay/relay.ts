@@ -56,6 +56,12 @@ export function nextCursor(
     return { cursor: { ...previous, ...base, sweeps, lastError } };
   }
   if (sweeps >= maxRetries) {
+    // A redriven delivery that fails again keeps its one open failure record.
+    if (previous?.failureKey) {
+      return {
+        cursor: { ...base, state: "failed", sweeps, since, lastError, failureKey: previous.failureKey },
+      };
+    }
     const failureKey = `failure#${outcome.sink}#${outcome.at}`;
     return {
       cursor: { ...base, state: "failed", sweeps, since, lastError, failureKey },
@@ -70,7 +76,9 @@ export function nextCursor(
       },
     };
   }
-  return { cursor: { ...base, state: "lagging", sweeps, since, lastError } };
+  return {
+    cursor: { ...base, state: "lagging", sweeps, since, lastError, failureKey: previous?.failureKey },
+  };
 }
 
 /** Per sink: envelopes sent, delivered, and requests made. */
@@ -146,7 +154,9 @@ export function createRelay(deps: RelayDeps) {
         const plans = await Promise.all(
           [...byPayment.entries()].map(async ([paymentId, versions]) => {
             const from = cursors.get(deliveryKey(paymentId, sink))?.delivered ?? 0;
-            const fresh = [...versions.values()].filter((e) => e.version > from).sort((a, b) => a.version - b.version);
+            const fresh = [...versions.values()]
+              .filter((e) => e.version > from)
+              .sort((a, b) => a.version - b.version);
             if (fresh.length === 0) return { paymentId, from, events: [] as RecordedEvent[] };
             const contiguous = fresh.every((e, i) => e.version === from + i + 1);
             return { paymentId, from, events: contiguous ? fresh : await history(paymentId, from) };
@@ -178,7 +188,8 @@ export function createRelay(deps: RelayDeps) {
                 at,
               };
               const state = await record(outcome, cursors.get(deliveryKey(plan.paymentId, sink)));
-              if (state.state !== "current") report.behind.push({ paymentId: plan.paymentId, sink, error: outcome.error });
+              if (state.state !== "current")
+                report.behind.push({ paymentId: plan.paymentId, sink, error: outcome.error });
               if (state.opened) report.failed.push({ paymentId: plan.paymentId, sink });
             }),
         );
@@ -262,7 +273,7 @@ export function createRelay(deps: RelayDeps) {
           })),
         );
         totals.swept += batch.length;
-        for (const { cursor, events } of histories.filter((h) => h.events.length === 0)) {
+        for (const { cursor } of histories.filter((h) => h.events.length === 0)) {
           // Nothing after the cursor in the store: the `latest` it was told of does not exist.
           await record(
             { ...cursor, latest: cursor.delivered, swept: true, at: now().toISOString(), error: undefined },

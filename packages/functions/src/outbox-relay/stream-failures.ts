@@ -51,7 +51,10 @@ async function recordsOf(streams: DynamoDBStreamsClient, info: StreamBatchInfo):
       if (sequenceOrder(sequence, info.endSequenceNumber) > 0) return out;
       out.push({ eventName: record.eventName, dynamodb: record.dynamodb } as DynamoDBRecord);
     }
-    if (Records.length > 0 && sequenceOrder(Records.at(-1)!.dynamodb!.SequenceNumber!, info.endSequenceNumber) >= 0)
+    if (
+      Records.length > 0 &&
+      sequenceOrder(Records.at(-1)!.dynamodb!.SequenceNumber!, info.endSequenceNumber) >= 0
+    )
       return out;
   }
   return out;

@@ -23,7 +23,10 @@ export function createSweeperHandler(deps: {
   batchSize: number;
   drain: () => Promise<DrainReport>;
 }) {
-  return async function handler(_event: unknown, context?: Context): Promise<{ drained: DrainReport; swept: SweepReport }> {
+  return async function handler(
+    _event: unknown,
+    context?: Context,
+  ): Promise<{ drained: DrainReport; swept: SweepReport }> {
     const remaining = context?.getRemainingTimeInMillis?.() ?? 60_000;
     const drained = await deps.drain();
     if (drained.expired.length > 0) {
