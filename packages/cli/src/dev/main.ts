@@ -19,6 +19,10 @@ import {
 import { startFunctionDrivers } from "./functions";
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
+// One line per invocation from the drivers; the functions' own logs from warnings up, no EMF metrics
+// documents (set these to see them).
+process.env.POWERTOOLS_LOG_LEVEL ??= "WARN";
+process.env.POWERTOOLS_METRICS_DISABLED ??= "true";
 
 const { values } = parseArgs({ options: { fresh: { type: "boolean", default: false } } });
 const root = process.cwd();

@@ -41,7 +41,7 @@ export function createSweeperHandler(deps: {
     metrics.addMetric("OutboxPaymentsSwept", MetricUnit.Count, swept.swept);
     metrics.addMetric("OutboxDeliveriesFailed", MetricUnit.Count, swept.failed);
     metrics.publishStoredMetrics();
-    logger.info("sweep done", { drained, swept });
+    if (drained.messages > 0 || swept.swept > 0) logger.info("sweep done", { drained, swept });
     return { drained, swept };
   };
 }

@@ -5,6 +5,7 @@ import {
   ExpiredIteratorException,
   GetRecordsCommand,
   GetShardIteratorCommand,
+  TrimmedDataAccessException,
 } from "@aws-sdk/client-dynamodb-streams";
 import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from "aws-lambda";
 import { LOCAL_REGION } from "../platform";
@@ -116,29 +117,54 @@ export function startDynamoDbStreamDriver(options: StreamDriverOptions): Running
   };
 
   const pollShard = async (shardId: string, position: "TRIM_HORIZON" | "LATEST") => {
-    let iterator: string | undefined;
-    try {
-      ({ ShardIterator: iterator } = await options.streams.send(
+    let lastSequence: string | undefined;
+    /** An iterator after the last record handed over, or at the start position before any. */
+    const iteratorFrom = async (from: "resume" | "TRIM_HORIZON") => {
+      const after = from === "resume" && lastSequence;
+      const { ShardIterator } = await options.streams.send(
         new GetShardIteratorCommand({
           StreamArn: options.streamArn,
           ShardId: shardId,
-          ShardIteratorType: position,
+          ShardIteratorType: after ? "AFTER_SEQUENCE_NUMBER" : lastSequence ? "TRIM_HORIZON" : position,
+          SequenceNumber: after || undefined,
         }),
-      ));
-      while (running && iterator) {
+      );
+      return ShardIterator;
+    };
+    let iterator: string | undefined;
+    let failures = 0;
+    while (running) {
+      try {
+        iterator ??= await iteratorFrom("resume");
+        if (!iterator) break; // a closed shard read to its end
         const page = await options.streams.send(
           new GetRecordsCommand({ ShardIterator: iterator, Limit: batchSize }),
         );
+        failures = 0;
         iterator = page.NextShardIterator;
-        const records = (page.Records ?? [])
-          .map((r) => toStreamRecord(r, options.streamArn))
-          .filter((r) => matchesAny(options.filters, r));
+        const all = (page.Records ?? []).map((r) => toStreamRecord(r, options.streamArn));
+        const records = all.filter((r) => matchesAny(options.filters, r));
         if (records.length > 0) await processBatch(records, shardId);
-        else if (iterator) await sleep(options.pollIntervalMs ?? 250);
-      }
-    } catch (error) {
-      if (running && !(error instanceof ExpiredIteratorException)) {
-        console.error(`[${options.fn.name}] stream shard ${shardId} failed: ${(error as Error).message}`);
+        if (all.length > 0) lastSequence = all.at(-1)!.dynamodb?.SequenceNumber;
+        if (!iterator) break;
+        if (all.length === 0) await sleep(options.pollIntervalMs ?? 250);
+      } catch (error) {
+        if (!running) break;
+        // Lambda's poller does not give up on a shard: an expired iterator resumes after the last
+        // record handed over; records trimmed meanwhile resume from the oldest kept.
+        iterator = undefined;
+        if (error instanceof TrimmedDataAccessException) {
+          await sleep(options.pollIntervalMs ?? 250);
+          try {
+            iterator = await iteratorFrom("TRIM_HORIZON");
+          } catch {}
+        } else if (!(error instanceof ExpiredIteratorException)) {
+          failures++;
+          console.error(
+            `[${options.fn.name}] stream shard ${shardId}: ${(error as Error).message} (retrying, ${failures} in a row)`,
+          );
+          await sleep(Math.min(5000, 100 * 2 ** failures));
+        }
       }
     }
     finishedShards.add(shardId);
