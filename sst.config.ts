@@ -24,6 +24,8 @@ export default $config({
     const api = await import("./stacks/api");
     const tasks = await import("./stacks/payment-tasks");
     const projector = await import("./stacks/projector");
+    const outbox = await import("./stacks/outbox");
+    const orderStatus = await import("./stacks/order-status");
     return {
       eventStore: storage.eventStore.name,
       readModels: storage.readModels.name,
@@ -41,6 +43,12 @@ export default $config({
       refundTask: tasks.paymentTasks.refund.arn,
       projector: projector.projector.nodes.function.name,
       transactionLog: storage.transactionLog.name,
+      outboxDeliveries: storage.outboxDeliveries.name,
+      relay: outbox.relay.nodes.function.name,
+      sweeper: outbox.sweeper.nodes.job.name,
+      cleanup: outbox.cleanup.nodes.job.name,
+      orderStatusQueue: queues.orderStatusQueue.url,
+      orderStatus: orderStatus.orderStatus.nodes.function.name,
     };
   },
 });

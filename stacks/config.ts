@@ -5,6 +5,10 @@ export const kafka = new sst.Linkable("Kafka", {
   properties: {
     brokers: (process.env.KAFKA_BROKERS ?? "").split(",").filter(Boolean),
     topic: kafkaTopic.name,
+    /** TLS to the brokers (KAFKA_SSL=true); MSK with IAM always uses TLS. */
+    ssl: process.env.KAFKA_SSL === "true",
+    /** none, plain, scram-sha-256, scram-sha-512 or aws-iam (KAFKA_SASL_MECHANISM). */
+    saslMechanism: process.env.KAFKA_SASL_MECHANISM ?? "none",
   },
 });
 

@@ -24,3 +24,16 @@ export const downstreamQueue = new sst.aws.Queue(queues.downstream.name);
 
 /** Where the projector's stream subscription sends the records it gave up on. */
 export const projectorFailures = new sst.aws.Queue(queues.projectorFailures.name);
+
+/** Where the relay's stream subscription sends the batches it gave up on; the sweeper drains it. */
+export const relayFailures = new sst.aws.Queue(queues.relayFailures.name, {
+  visibilityTimeout: seconds(queues.relayFailures.visibilityTimeoutSeconds),
+});
+
+export const orderStatusDlq = new sst.aws.Queue(queues.orderStatusDlq.name);
+
+/** The order-status rule's target: payment outcomes, three receives, then the DLQ (SPEC §5). */
+export const orderStatusQueue = new sst.aws.Queue(queues.orderStatus.name, {
+  visibilityTimeout: seconds(queues.orderStatus.visibilityTimeoutSeconds),
+  dlq: { queue: orderStatusDlq.arn, retry: queues.orderStatus.deadLetter.maxReceiveCount },
+});

@@ -1,6 +1,8 @@
 import {
   eventStoreTable,
   idempotencyTable,
+  ordersTable,
+  outboxTable,
   readModelTable,
   transactionLogTable,
 } from "../packages/topology/src";
@@ -41,4 +43,39 @@ export const idempotencyKeys = new sst.aws.Dynamo(idempotencyTable.name, {
 export const transactionLog = new sst.aws.Dynamo(transactionLogTable.name, {
   fields: { [transactionLogTable.partitionKey]: "string" },
   primaryIndex: { hashKey: transactionLogTable.partitionKey },
+});
+
+/** The relay's delivery cursors and failure records, with the sparse `byState` index (SPEC §5). */
+export const outboxDeliveries = new sst.aws.Dynamo(outboxTable.name, {
+  fields: Object.fromEntries(
+    [
+      outboxTable.partitionKey,
+      outboxTable.sortKey,
+      ...Object.values(outboxTable.indexes).flatMap((i) => [i.partitionKey, i.sortKey]),
+    ].map((name) => [name, "string" as const]),
+  ),
+  primaryIndex: { hashKey: outboxTable.partitionKey, rangeKey: outboxTable.sortKey },
+  globalIndexes: Object.fromEntries(
+    Object.entries(outboxTable.indexes).map(([name, index]) => [
+      name,
+      { hashKey: index.partitionKey, rangeKey: index.sortKey },
+    ]),
+  ),
+});
+
+/**
+ * The order service's existing table (SPEC §5), linked by name (ORDERS_TABLE at deploy time), with
+ * the only two permissions order-status has on it.
+ */
+const ordersTableName = process.env.ORDERS_TABLE ?? `${$app.name}-${$app.stage}-${ordersTable.name}`;
+export const orders = new sst.Linkable(ordersTable.name, {
+  properties: { name: ordersTableName },
+  include: [
+    sst.aws.permission({
+      actions: ["dynamodb:GetItem", "dynamodb:UpdateItem"],
+      resources: [
+        $interpolate`arn:aws:dynamodb:${aws.getRegionOutput().name}:${aws.getCallerIdentityOutput().accountId}:table/${ordersTableName}`,
+      ],
+    }),
+  ],
 });

@@ -1,0 +1,71 @@
+import { eventItemFilter, outboxDefaults, schedules, streamSubscriptions } from "../packages/topology/src";
+import { bus } from "./bus";
+import { kafka } from "./config";
+import { lambdaDefaults } from "./functions";
+import { relayFailures } from "./queues";
+import { secrets } from "./secrets";
+import { eventStore, outboxDeliveries } from "./storage";
+
+const settings = streamSubscriptions.relay;
+
+/** What the relay, the sweeper and the cleanup share: the event store, the cursors, the sinks. */
+const relayFunction = {
+  ...lambdaDefaults,
+  memory: "512 MB" as const,
+  link: [eventStore, outboxDeliveries, bus, kafka, secrets.KafkaUsername, secrets.KafkaPassword],
+  environment: {
+    OUTBOX_BATCH_SIZE: String(outboxDefaults.batchSize),
+    OUTBOX_MAX_RETRIES: String(outboxDefaults.maxRetries),
+    OUTBOX_RETENTION_DAYS: String(outboxDefaults.retentionDays),
+  },
+};
+
+/** The outbox relay: the event table's stream, event items only, to EventBridge and Kafka (SPEC §5). */
+export const relay = eventStore.subscribe(
+  "OutboxRelay",
+  {
+    ...relayFunction,
+    handler: "packages/functions/src/outbox-relay/handler.handler",
+    timeout: "60 seconds",
+  },
+  {
+    filters: [eventItemFilter],
+    transform: {
+      eventSourceMapping: (args) => {
+        args.batchSize = settings.batchSize;
+        args.bisectBatchOnFunctionError = settings.bisectOnError;
+        args.maximumRetryAttempts = settings.maxRetries;
+        args.functionResponseTypes = ["ReportBatchItemFailures"];
+        args.destinationConfig = { onFailure: { destinationArn: relayFailures.arn } };
+      },
+    },
+  },
+);
+
+/** Every minute: the batches the stream gave up on, then the lagging payments (SPEC §5). */
+export const sweeper = new sst.aws.Cron(schedules.sweeper.name, {
+  schedule: schedules.sweeper.expression,
+  function: {
+    ...relayFunction,
+    handler: "packages/functions/src/outbox-relay/sweeper.handler",
+    timeout: "60 seconds",
+    link: [...relayFunction.link, relayFailures],
+    permissions: [
+      {
+        actions: ["dynamodb:GetShardIterator", "dynamodb:GetRecords"],
+        resources: [eventStore.nodes.table.streamArn],
+      },
+    ],
+  },
+});
+
+/** Daily: resolved failure records older than OUTBOX_RETENTION_DAYS are deleted (SPEC §5). */
+export const cleanup = new sst.aws.Cron(schedules.cleanup.name, {
+  schedule: schedules.cleanup.expression,
+  function: {
+    ...relayFunction,
+    handler: "packages/functions/src/outbox-relay/cleanup.handler",
+    timeout: "300 seconds",
+    link: [outboxDeliveries],
+  },
+});
