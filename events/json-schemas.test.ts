@@ -1,8 +1,12 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { Parser } from "@asyncapi/parser";
+import { Ajv } from "ajv";
+import addFormats from "ajv-formats";
 import { describe, expect, it } from "vitest";
-import { paymentEventJsonSchemas } from "./json-schemas";
+import { paymentEventJsonSchemas, paymentEventsAsyncApi } from "./json-schemas";
+import { paymentEventSchemas } from "./payment-events";
 import { loadSamples } from "./samples";
 
 const dir = join(dirname(fileURLToPath(import.meta.url)), "schemas");
@@ -22,5 +26,39 @@ describe("the published JSON Schemas", () => {
       const { type, schemaVersion } = body as { type: string; schemaVersion: number };
       expect(names.has(`${type}.v${schemaVersion}.json`), `${type} v${schemaVersion}`).toBe(true);
     }
+  });
+});
+
+describe("the AsyncAPI document", () => {
+  it("is the one the zod schemas generate, and a valid AsyncAPI 3 document", async () => {
+    const generated = paymentEventsAsyncApi();
+    expect(JSON.parse(readFileSync(join(dir, "..", "asyncapi.json"), "utf8"))).toEqual(generated);
+    const { document, diagnostics } = await new Parser().parse(JSON.stringify(generated));
+    expect(
+      diagnostics.filter((d) => d.severity === 0).map((d) => `${d.path.join(".")}: ${d.message}`),
+    ).toEqual([]);
+    expect(document?.messages().length).toBeGreaterThanOrEqual(12);
+  });
+
+  it("accepts every current sample envelope as its message's payload, and refuses one of another type", () => {
+    const ajv = new Ajv({ strict: false });
+    addFormats(ajv);
+    const { components } = paymentEventsAsyncApi() as {
+      components: { messages: Record<string, { payload: object }> };
+    };
+    let checked = 0;
+    for (const { body } of loadSamples("envelopes")) {
+      const { type, schemaVersion } = body as { type: string; schemaVersion: number };
+      const message = components.messages[type];
+      expect(message, type).toBeDefined();
+      const validate = ajv.compile(message!.payload);
+      const current = (paymentEventSchemas as Record<string, { schemaVersion: number }>)[type]!.schemaVersion;
+      expect(validate(body), `${type} v${schemaVersion}: ${ajv.errorsText(validate.errors)}`).toBe(
+        schemaVersion === current,
+      );
+      expect(validate({ ...(body as object), type: "SomethingElse" })).toBe(false);
+      checked++;
+    }
+    expect(checked).toBeGreaterThanOrEqual(12);
   });
 });
