@@ -1,4 +1,4 @@
-"""moto_server with two fixes to its SQS model's speed (same behaviour, tested with moto 5.2.5).
+"""moto_server with fixes to its speed (same behaviour, tested with moto 5.2.5).
 
 moto 5.2.5 makes every SQS call O(n) in the messages a queue holds, with a heavy constant:
 - receive_message checks each candidate's retention through get_queue_attributes(), which
@@ -8,8 +8,11 @@ With 1,500 messages queued, one ReceiveMessage took 1.6 s and one SendMessageBat
 these fixes 5 ms and 43 ms. Both read the same values, only faster.
 """
 
+import functools
 import sys
 import time
+
+import jsonpath_ng.ext
 
 from moto.sqs.models import Message, SQSBackend
 from moto.core.utils import unix_time
@@ -27,6 +30,11 @@ for owner, name in ((SQSBackend, "is_message_valid_based_on_retention_period"), 
 SQSBackend.is_message_valid_based_on_retention_period = _retained
 Message.visible = property(lambda self: time.time() * 1000.0 > self.visible_at)
 Message.delayed = property(lambda self: time.time() * 1000.0 < self.delayed_until)
+
+# EventBridge builds each target's event through jsonpath_ng.ext.parse(), which builds a new parser
+# (its yacc tables) for every path of every entry: 80 ms per PutEvents of 10 entries. The parsed
+# expressions are immutable, so one per path string is kept.
+jsonpath_ng.ext.parse = functools.lru_cache(maxsize=256)(jsonpath_ng.ext.parse)
 
 from moto.server import main  # noqa: E402
 
