@@ -4,8 +4,8 @@ moto 5.2.5 makes every SQS call O(n) in the messages a queue holds, with a heavy
 - receive_message checks each candidate's retention through get_queue_attributes(), which
   recomputes every attribute, the approximate counts included, for each message (O(n^2));
 - each Message.visible / Message.delayed check builds datetimes to read the clock.
-With 1,500 messages queued, one ReceiveMessage took 1.6 s and one SendMessageBatch 0.46 s; with
-these fixes 5 ms and 43 ms. Both read the same values, only faster.
+Measured in process with 1,000 messages queued: a ReceiveMessage took 1.4 s and a SendMessageBatch
+of 10 took 0.53 s; with these fixes, 5 ms and 43 ms. Both read the same values, only faster.
 """
 
 import functools
