@@ -1,9 +1,10 @@
 import {
   EventEnvelope,
-  type EventMetadata,
+  EventMetadata,
   legacyPaymentEventSchemas,
   type PaymentEvent,
   type PaymentEventType,
+  PaymentId,
   paymentEventSchemas,
 } from "@payments/events";
 import type { ZodType } from "zod";
@@ -58,13 +59,46 @@ export function assertPublishable(event: RecordedEvent, limit = EVENTBRIDGE_ENTR
   if (bytes > limit) throw new EventTooLargeError(event.paymentId, event.type, bytes, limit);
 }
 
+const { occurredAt: IsoInstant } = EventEnvelope.shape;
+
+/** Why an envelope written at the current schema version would not load, or undefined if it would. */
+function envelopeProblem(event: RecordedEvent): string | undefined {
+  if (typeof event.id !== "string" || event.id.length === 0) return "id: a non-empty string";
+  if (!PaymentId.safeParse(event.paymentId).success)
+    return "paymentId: 1–64 characters of A-Z, a-z, 0-9, _ and -";
+  if (!Number.isInteger(event.version) || event.version < 1) return "version: a whole number from 1";
+  if (!IsoInstant.safeParse(event.occurredAt).success) return "occurredAt: an ISO 8601 instant";
+  const metadata = EventMetadata.safeParse(event.metadata);
+  if (!metadata.success) return `metadata: ${metadata.error.message}`;
+  if (typeof event.data !== "object" || event.data === null || Array.isArray(event.data))
+    return "data: an object";
+  return undefined;
+}
+
 /**
- * Refuses an event that the read path would refuse: the write path checks each envelope with the same
- * schemas as {@link parseRecordedEvent}, so no store can ever hold an event it cannot load again.
+ * Refuses an event that the read path would refuse, so no store can ever hold an event it cannot
+ * load again. The write path only writes the current schema version, so it checks the envelope's
+ * fields directly and the data with the type's own zod schema: the same rules as
+ * {@link parseRecordedEvent} (a property test holds the two to the same answer), without parsing the
+ * whole envelope through zod on every append, which cost the store a third of its CPU per append
+ * under load (`npm run bench`, --cpu-prof).
  * @throws EventSchemaError
  */
 export function assertLoadable(event: RecordedEvent): void {
-  parseRecordedEvent(event);
+  const current = (paymentEventSchemas as Partial<typeof paymentEventSchemas>)[event.type];
+  if (!current)
+    throw new EventSchemaError(String(event.type), Number(event.schemaVersion), "unknown event type");
+  if (event.schemaVersion !== current.schemaVersion) {
+    throw new EventSchemaError(
+      event.type,
+      Number(event.schemaVersion),
+      `the write path writes v${current.schemaVersion}`,
+    );
+  }
+  const problem = envelopeProblem(event);
+  if (problem) throw new EventSchemaError(event.type, event.schemaVersion, problem);
+  const parsed = current.data.safeParse(event.data);
+  if (!parsed.success) throw new EventSchemaError(event.type, event.schemaVersion, parsed.error.message);
 }
 
 /** One step up: the schema an old version is checked against, and how it becomes the next version. */
