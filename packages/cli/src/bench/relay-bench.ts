@@ -174,6 +174,7 @@ export async function runRelayBench(
       );
   }
   const seconds = (Date.now() - started) / 1000;
+  const busySeconds = { eventbridge: eb.stats.busyMs / 1000, kafka: kafka.stats.busyMs / 1000 };
   log(
     `relay bench: drained in ${seconds.toFixed(1)} s; time inside PutEvents ${(eb.stats.busyMs / 1000).toFixed(1)} s, inside Kafka sends ${(kafka.stats.busyMs / 1000).toFixed(1)} s`,
   );
@@ -255,7 +256,7 @@ export async function runRelayBench(
     eventsPerSecond: { eventbridge: rate(eb.stats), kafka: rate(kafka.stats) },
     putEventsCallsPerEvent,
     kafkaSendsPerEvent,
-    busySeconds: { eventbridge: eb.stats.busyMs / 1000, kafka: kafka.stats.busyMs / 1000 },
+    busySeconds,
     latencySamples: samples,
     kafkaLatency: latencies(kafkaAt),
     eventBridgeLatency: latencies(ebAt),
