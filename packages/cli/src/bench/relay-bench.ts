@@ -67,6 +67,11 @@ export async function runRelayBench(
   stack: LocalStack,
   { events, samples, log }: { events: number; samples: number; log: (line: string) => void },
 ): Promise<RelayBenchResult> {
+  Object.assign(process.env, {
+    POWERTOOLS_LOG_LEVEL: "ERROR",
+    POWERTOOLS_METRICS_DISABLED: "true",
+    PAYMENTS_LOCAL_QUIET: "1",
+  });
   const common = { region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS };
   const dynamodb = new DynamoDBClient({ ...common, endpoint: stack.dynamoEndpoint });
   const streams = new DynamoDBStreamsClient({ ...common, endpoint: stack.dynamoEndpoint });

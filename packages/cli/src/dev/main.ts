@@ -26,7 +26,8 @@ process.env.POWERTOOLS_METRICS_DISABLED ??= "true";
 
 const { values } = parseArgs({ options: { fresh: { type: "boolean", default: false } } });
 const root = process.cwd();
-const devDir = join(root, ".dev");
+/** Where the dev stack keeps its data and stack.json: .dev/ in the checkout (DEV_DIR moves it, for tests). */
+const devDir = process.env.DEV_DIR ?? join(root, ".dev");
 const port = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 
 async function main() {
