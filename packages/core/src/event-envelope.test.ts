@@ -3,6 +3,7 @@ import { loadSample, loadSamples } from "@payments/events/samples";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { sampleEvent } from "../../../test/helpers/fixtures";
+import { propertyRuns } from "../../../test/helpers/property";
 import { EventSchemaError, EventTooLargeError } from "./errors";
 import {
   assertLoadable,
@@ -105,7 +106,7 @@ describe("assertLoadable", () => {
         })();
         expect(writes).toBe(reads);
       }),
-      { numRuns: 3000, seed: Number(process.env.FC_SEED ?? Date.now() % 2 ** 31) },
+      propertyRuns(3000),
     );
   });
 

@@ -1,9 +1,8 @@
 import type { DeliveryCursor } from "@payments/adapters/dynamodb";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { propertyRuns } from "../../../../test/helpers/property";
 import { nextCursor } from "./relay";
-
-const seed = Number(process.env.FC_SEED ?? Date.now() % 2 ** 31);
 
 describe("nextCursor", () => {
   it("never moves delivered or latest back, is current exactly when caught up, and fails only after the sweeps", () => {
@@ -50,7 +49,7 @@ describe("nextCursor", () => {
           });
         },
       ),
-      { seed, numRuns: 2000 },
+      propertyRuns(2000),
     );
   });
 });
