@@ -274,7 +274,8 @@ export function createRelay(deps: RelayDeps) {
         );
         totals.swept += batch.length;
         for (const { cursor } of histories.filter((h) => h.events.length === 0)) {
-          // Nothing after the cursor in the store: the `latest` it was told of does not exist.
+          // Nothing after the cursor in the store: the sweep counts, so a cursor told of versions that
+          // do not exist ends failed after the sweeps, visible in `npm run outbox -- status`.
           await record(
             { ...cursor, latest: cursor.delivered, swept: true, at: now().toISOString(), error: undefined },
             cursor,
