@@ -2,6 +2,20 @@ import { z } from "zod";
 import { EventEnvelope, EventMetadata, PaymentId } from "./envelope";
 import { legacyPaymentEventSchemas, type PaymentEventType, paymentEventSchemas } from "./payment-events";
 
+/** The envelope of one event type at one schema version: its `type`, version and `data` pinned. */
+function typedEnvelope(type: string, schemaVersion: number, data: z.ZodType) {
+  return z.strictObject({
+    id: z.string().min(1),
+    type: z.literal(type),
+    schemaVersion: z.literal(schemaVersion),
+    paymentId: PaymentId,
+    version: z.number().int().min(1),
+    occurredAt: z.iso.datetime({ offset: true }),
+    data,
+    metadata: EventMetadata,
+  });
+}
+
 /**
  * The JSON Schema of each event's full envelope, per type and schema version, for downstream
  * teams (SPEC §5). File name → schema. Generated from the zod schemas, never written by hand.
@@ -10,21 +24,10 @@ export function paymentEventJsonSchemas(): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   const envelopeOf = (type: string, schemaVersion: number, data: z.ZodType) =>
     z.toJSONSchema(
-      z
-        .strictObject({
-          id: z.string().min(1),
-          type: z.literal(type),
-          schemaVersion: z.literal(schemaVersion),
-          paymentId: PaymentId,
-          version: z.number().int().min(1),
-          occurredAt: z.iso.datetime({ offset: true }),
-          data,
-          metadata: EventMetadata,
-        })
-        .meta({
-          title: `${type} v${schemaVersion}`,
-          description: `The ${type} event as published on EventBridge and Kafka.`,
-        }),
+      typedEnvelope(type, schemaVersion, data).meta({
+        title: `${type} v${schemaVersion}`,
+        description: `The ${type} event as published on EventBridge and Kafka.`,
+      }),
       { target: "draft-2020-12" },
     );
   for (const [type, { schemaVersion, data }] of Object.entries(paymentEventSchemas)) {
@@ -49,19 +52,9 @@ export function paymentEventJsonSchemas(): Record<string, unknown> {
 /** The envelope of one event type at its current version, in JSON Schema draft-07 (AsyncAPI's own format). */
 function draft7Envelope(type: PaymentEventType): Record<string, unknown> {
   const { schemaVersion, data } = paymentEventSchemas[type];
-  const { $schema: _, ...schema } = z.toJSONSchema(
-    z.strictObject({
-      id: z.string().min(1),
-      type: z.literal(type),
-      schemaVersion: z.literal(schemaVersion),
-      paymentId: PaymentId,
-      version: z.number().int().min(1),
-      occurredAt: z.iso.datetime({ offset: true }),
-      data,
-      metadata: EventMetadata,
-    }),
-    { target: "draft-7" },
-  ) as Record<string, unknown>;
+  const { $schema: _, ...schema } = z.toJSONSchema(typedEnvelope(type, schemaVersion, data), {
+    target: "draft-7",
+  }) as Record<string, unknown>;
   return schema;
 }
 

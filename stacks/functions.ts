@@ -1,3 +1,5 @@
+import { eventItemFilter } from "../packages/topology/src";
+
 /** What every Lambda of the service shares (SPEC §8): arm64, an explicit Node.js runtime, ESM bundles. */
 export const lambdaDefaults = {
   runtime: "nodejs20.x" as const,
@@ -7,3 +9,26 @@ export const lambdaDefaults = {
 
 /** Fraud screening's thresholds, set on every function that can screen a payment. */
 export const fraudEnvironment = { DEFAULT_CURRENCY: "usd", FRAUD_REVIEW_AT: "60", FRAUD_REJECT_AT: "85" };
+
+/**
+ * A stream subscription on the event table as SPEC §8 has them: event items only, the topology's
+ * batch size, bisect and retries, partial batch responses, and an on-failure queue.
+ */
+export function eventStreamSubscription(
+  settings: { batchSize: number; maxRetries: number; bisectOnError: boolean },
+  onFailure: sst.aws.Queue,
+) {
+  return {
+    filters: [eventItemFilter],
+    transform: {
+      eventSourceMapping: (args: aws.lambda.EventSourceMappingArgs): undefined => {
+        args.batchSize = settings.batchSize;
+        args.bisectBatchOnFunctionError = settings.bisectOnError;
+        args.maximumRetryAttempts = settings.maxRetries;
+        args.functionResponseTypes = ["ReportBatchItemFailures"];
+        args.destinationConfig = { onFailure: { destinationArn: onFailure.arn } };
+        return undefined;
+      },
+    },
+  };
+}

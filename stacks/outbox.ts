@@ -1,12 +1,10 @@
-import { eventItemFilter, outboxDefaults, schedules, streamSubscriptions } from "../packages/topology/src";
+import { outboxDefaults, schedules, streamSubscriptions } from "../packages/topology/src";
 import { bus } from "./bus";
 import { kafka } from "./config";
-import { lambdaDefaults } from "./functions";
+import { eventStreamSubscription, lambdaDefaults } from "./functions";
 import { relayFailures } from "./queues";
 import { secrets } from "./secrets";
 import { eventStore, outboxDeliveries } from "./storage";
-
-const settings = streamSubscriptions.relay;
 
 /** What the relay, the sweeper and the cleanup share: the event store, the cursors, the sinks. */
 const relayFunction = {
@@ -28,18 +26,7 @@ export const relay = eventStore.subscribe(
     handler: "packages/functions/src/outbox-relay/handler.handler",
     timeout: "60 seconds",
   },
-  {
-    filters: [eventItemFilter],
-    transform: {
-      eventSourceMapping: (args) => {
-        args.batchSize = settings.batchSize;
-        args.bisectBatchOnFunctionError = settings.bisectOnError;
-        args.maximumRetryAttempts = settings.maxRetries;
-        args.functionResponseTypes = ["ReportBatchItemFailures"];
-        args.destinationConfig = { onFailure: { destinationArn: relayFailures.arn } };
-      },
-    },
-  },
+  eventStreamSubscription(streamSubscriptions.relay, relayFailures),
 );
 
 /** Every minute: the batches the stream gave up on, then the lagging payments (SPEC §5). */

@@ -1,9 +1,7 @@
-import { eventItemFilter, streamSubscriptions } from "../packages/topology/src";
-import { lambdaDefaults } from "./functions";
+import { streamSubscriptions } from "../packages/topology/src";
+import { eventStreamSubscription, lambdaDefaults } from "./functions";
 import { projectorFailures } from "./queues";
 import { eventStore, readModels, transactionLog } from "./storage";
-
-const settings = streamSubscriptions.projector;
 
 /** The projector: the event table's stream, event items only, partial batch responses (SPEC §8). */
 export const projector = eventStore.subscribe(
@@ -15,16 +13,5 @@ export const projector = eventStore.subscribe(
     memory: "512 MB",
     link: [eventStore, readModels, transactionLog],
   },
-  {
-    filters: [eventItemFilter],
-    transform: {
-      eventSourceMapping: (args) => {
-        args.batchSize = settings.batchSize;
-        args.bisectBatchOnFunctionError = settings.bisectOnError;
-        args.maximumRetryAttempts = settings.maxRetries;
-        args.functionResponseTypes = ["ReportBatchItemFailures"];
-        args.destinationConfig = { onFailure: { destinationArn: projectorFailures.arn } };
-      },
-    },
-  },
+  eventStreamSubscription(streamSubscriptions.projector, projectorFailures),
 );

@@ -1,7 +1,36 @@
 import { randomUUID } from "node:crypto";
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
-import type { RecordedEvent } from "@payments/core";
+import type { EventStore, RecordedEvent } from "@payments/core";
+import type { PaymentEvent } from "@payments/events";
+import { eventBus } from "@payments/topology";
 import { type EachMessagePayload, Kafka, logLevel } from "kafkajs";
+import { ulid } from "ulid";
+
+/** The event types order-status writes back: its bus rule's pattern (SPEC §5). */
+export const outcomeTypes: ReadonlySet<string> = new Set(eventBus.rules.orderStatus.pattern["detail-type"]);
+
+/** Appends a history in steps (one append each, as the service does), returning every recorded event. */
+export async function appendInSteps(
+  store: EventStore,
+  paymentId: string,
+  steps: readonly PaymentEvent[][],
+): Promise<RecordedEvent[]> {
+  const metadata = { correlationId: "c", causationId: "c", source: "test" };
+  const recorded: RecordedEvent[] = [];
+  for (const events of steps) {
+    recorded.push(
+      ...(await store.append({
+        paymentId,
+        expectedVersion: recorded.length,
+        events,
+        metadata,
+        now: new Date(),
+        newId: ulid,
+      })),
+    );
+  }
+  return recorded;
+}
 
 export interface KafkaArrival {
   readonly key: string;

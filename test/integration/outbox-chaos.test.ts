@@ -48,7 +48,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventually } from "../helpers/eventually";
 import { sampleEvent } from "../helpers/fixtures";
 import { silenceConsole } from "../helpers/output";
-import { consumeTopic, drainQueue, firstArrivals } from "../helpers/relay";
+import { appendInSteps, consumeTopic, drainQueue, firstArrivals, outcomeTypes } from "../helpers/relay";
 import { stackClients, testStack } from "../helpers/stack";
 
 /**
@@ -218,7 +218,6 @@ afterAll(async () => {
   for (const client of Object.values(clients)) client.destroy();
 });
 
-const metadata = { correlationId: "c", causationId: "c", source: "test" };
 function stepsOf(orderId: string, amount: number, kind: number): PaymentEvent[][] {
   const initiated = sampleEvent("PaymentInitiated", { orderId, amount, currency: "usd" });
   const screened = sampleEvent("PaymentScreened");
@@ -238,23 +237,8 @@ function stepsOf(orderId: string, amount: number, kind: number): PaymentEvent[][
   ];
 }
 
-async function appendPayment(i: number): Promise<RecordedEvent[]> {
-  const paymentId = `${prefix}${i}`;
-  const recorded: RecordedEvent[] = [];
-  for (const events of stepsOf(`ord-${paymentId}`, 1000 + i, i % 3)) {
-    recorded.push(
-      ...(await store.append({
-        paymentId,
-        expectedVersion: recorded.length,
-        events,
-        metadata,
-        now: new Date(),
-        newId: ulid,
-      })),
-    );
-  }
-  return recorded;
-}
+const appendPayment = (i: number): Promise<RecordedEvent[]> =>
+  appendInSteps(store, `${prefix}${i}`, stepsOf(`ord-${prefix}${i}`, 1000 + i, i % 3));
 
 describe("the outbox relay under faults", () => {
   it("delivers every event to both sinks at least once, in version order on Kafka, with nothing left pending", async () => {
@@ -345,14 +329,6 @@ describe("the outbox relay under faults", () => {
 
     // order-status, fed the outcome events late, twice and shuffled: no order's status goes backwards.
     const writer = createOrderStatusWriter({ store, client: clients.dynamodb, ordersTable: tables.orders });
-    const outcomeTypes = new Set([
-      "PaymentAuthorized",
-      "PaymentCaptured",
-      "PaymentFailed",
-      "PaymentRejected",
-      "PaymentCanceled",
-      "PaymentRefunded",
-    ]);
     const outcomes = onBus.filter((e) => outcomeTypes.has(e.type));
     const shuffled = [...outcomes, ...outcomes.filter(() => random() < 0.3)]
       .map((e) => ({ e, k: random() }))

@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventually } from "../helpers/eventually";
 import { sampleEvent } from "../helpers/fixtures";
 import { silenceConsole } from "../helpers/output";
-import { consumeTopic, drainQueue, firstArrivals } from "../helpers/relay";
+import { appendInSteps, consumeTopic, drainQueue, firstArrivals, outcomeTypes } from "../helpers/relay";
 import { stackClients, testStack } from "../helpers/stack";
 
 const stack = testStack();
@@ -58,25 +58,6 @@ afterAll(async () => {
   for (const client of Object.values(clients)) client.destroy();
 });
 
-const metadata = { correlationId: "c", causationId: "c", source: "test" };
-/** Appends a history in steps (as the service does), returning every recorded event. */
-async function appendInSteps(paymentId: string, steps: PaymentEvent[][]): Promise<RecordedEvent[]> {
-  const recorded: RecordedEvent[] = [];
-  for (const events of steps) {
-    recorded.push(
-      ...(await store.append({
-        paymentId,
-        expectedVersion: recorded.length,
-        events,
-        metadata,
-        now: new Date(),
-        newId: ulid,
-      })),
-    );
-  }
-  return recorded;
-}
-
 const histories = (orderId: string, amount: number): PaymentEvent[][][] => {
   const initiated = sampleEvent("PaymentInitiated", { orderId, amount, currency: "usd" });
   const authorized = [
@@ -113,7 +94,7 @@ describe("a downstream service subscribed to the bus and the topic", () => {
         Array.from({ length: 12 }, async (_, i) => {
           const paymentId = `${prefix}${i}`;
           const orderId = `ord-${paymentId}`;
-          const events = await appendInSteps(paymentId, histories(orderId, 2000 + i)[i % 4]!);
+          const events = await appendInSteps(store, paymentId, histories(orderId, 2000 + i)[i % 4]!);
           return { paymentId, orderId, events };
         }),
       );
@@ -165,16 +146,8 @@ describe("a downstream service subscribed to the bus and the topic", () => {
       }
 
       // order-status: each order shows its payment's state at the latest outcome event.
-      const outcomes = new Set([
-        "PaymentAuthorized",
-        "PaymentCaptured",
-        "PaymentFailed",
-        "PaymentRejected",
-        "PaymentCanceled",
-        "PaymentRefunded",
-      ]);
       for (const p of payments) {
-        const lastOutcome = p.events.filter((e) => outcomes.has(e.type)).at(-1)!;
+        const lastOutcome = p.events.filter((e) => outcomeTypes.has(e.type)).at(-1)!;
         const expected = foldPaymentView(p.events.filter((e) => e.version <= lastOutcome.version))!;
         const order = await eventually(
           async () => {
