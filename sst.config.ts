@@ -26,6 +26,7 @@ export default $config({
     const projector = await import("./stacks/projector");
     const outbox = await import("./stacks/outbox");
     const orderStatus = await import("./stacks/order-status");
+    const operationsConsole = await import("./stacks/console");
     return {
       eventStore: storage.eventStore.name,
       readModels: storage.readModels.name,
@@ -49,6 +50,8 @@ export default $config({
       cleanup: outbox.cleanup.nodes.job.name,
       orderStatusQueue: queues.orderStatusQueue.url,
       orderStatus: orderStatus.orderStatus.nodes.function.name,
+      console: $interpolate`${api.api.url}/console`,
+      operationsConsole: operationsConsole.operationsConsole.name,
     };
   },
 });

@@ -7,7 +7,7 @@ import { secrets } from "./secrets";
 import { eventStore, outboxDeliveries } from "./storage";
 
 /** What the relay, the sweeper and the cleanup share: the event store, the cursors, the sinks. */
-const relayFunction = {
+export const relayFunction = {
   ...lambdaDefaults,
   memory: "512 MB" as const,
   link: [eventStore, outboxDeliveries, bus, kafka, secrets.KafkaUsername, secrets.KafkaPassword],

@@ -1,13 +1,9 @@
-import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
-import { connect } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { DynamoDBDocumentClient, GetCommand } from "@aws-sdk/lib-dynamodb";
-import { freePort, LOCAL_CREDENTIALS, LOCAL_REGION } from "@payments/local";
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from "@payments/local";
 import { afterAll, describe, expect, it } from "vitest";
+import { accepts, type RunningDev, startDev } from "../helpers/dev-stack";
 import { eventually } from "../helpers/eventually";
 import { consumeTopic, drainQueue } from "../helpers/relay";
 
@@ -16,63 +12,18 @@ import { consumeTopic, drainQueue } from "../helpers/relay";
  * found through the stack.json it writes, driven over HTTP with the token it prints, and stopped
  * with Ctrl-C (SIGINT), leaving nothing behind.
  */
-const dir = mkdtempSync(join(tmpdir(), "dev-e2e-"));
-let dev: ChildProcess | undefined;
-let output = "";
+let dev: RunningDev | undefined;
 
-afterAll(async () => {
-  if (dev && dev.exitCode === null) dev.kill("SIGKILL");
-});
-
-/** Whether something listens on a loopback port (a TCP connect, whatever the protocol). */
-const accepts = (port: number) =>
-  new Promise<boolean>((resolve) => {
-    const socket = connect({ host: "127.0.0.1", port });
-    socket.once("connect", () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once("error", () => resolve(false));
-  });
-
-interface Stack {
-  apiUrl: string;
-  token: string;
-  dynamoEndpoint: string;
-  awsEndpoint: string;
-  tables: { readModels: string; orders: string; events: string };
-  queues: { downstream: string };
-  kafka: { brokers: string[]; topic: string };
-}
+afterAll(() => dev?.kill());
 
 describe("npm run dev", () => {
   it("serves a payment end to end: API, projection, the bus's target queue, the orders table and the topic; Ctrl-C stops it", async () => {
-    const ports = {
-      DEV_DYNAMODB_PORT: await freePort(),
-      DEV_AWS_PORT: await freePort(),
-      DEV_KAFKA_PORT: await freePort(),
-      DEV_STRIPE_MOCK_PORT: await freePort(),
-      DEV_STRIPE_PORT: await freePort(),
-      DEV_API_PORT: await freePort(),
-    };
-    const env: NodeJS.ProcessEnv = { ...process.env, DEV_DIR: dir };
-    for (const [k, v] of Object.entries(ports)) env[k] = String(v);
-    // The test run's own links must not leak into the dev stack's.
-    for (const key of Object.keys(env))
-      if (key.startsWith("SST_RESOURCE_") || key.startsWith("AWS_ENDPOINT_URL")) delete env[key];
-    dev = spawn("npm", ["run", "dev"], { env, stdio: ["ignore", "pipe", "pipe"], detached: true });
-    dev.stdout!.on("data", (c: Buffer) => (output += c.toString()));
-    dev.stderr!.on("data", (c: Buffer) => (output += c.toString()));
-    const stackFile = join(dir, "stack.json");
-    await eventually(() => (existsSync(stackFile) && output.includes("dev: ready") ? true : undefined), {
-      timeoutMs: 180_000,
-      intervalMs: 500,
-      what: `npm run dev to be ready (output so far: ${output.slice(-500)})`,
-    });
-    const stack = JSON.parse(readFileSync(stackFile, "utf8")) as Stack;
+    dev = await startDev();
+    const { stack, ports } = dev;
+    const output = dev.output;
     for (const port of Object.values(ports))
       expect(await accepts(port), `port ${port} while dev runs`).toBe(true);
-    expect(output).toContain(stack.token);
+    expect(output()).toContain(stack.token);
     expect(stack.apiUrl).toBe(`http://127.0.0.1:${ports.DEV_API_PORT}`);
 
     const consumer = await consumeTopic(stack.kafka.brokers, stack.kafka.topic, () => true);
@@ -157,10 +108,7 @@ describe("npm run dev", () => {
     }
 
     // Ctrl-C: the process group gets SIGINT, as a terminal sends it; everything stops.
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-      dev!.once("exit", (code, signal) => resolve({ code, signal })),
-    );
-    process.kill(-dev.pid!, "SIGINT");
+    const exited = dev.interrupt();
     // npm itself ends on the signal, as in a terminal; what matters is that dev stopped what it started.
     expect([
       { code: 0, signal: null },
@@ -173,6 +121,6 @@ describe("npm run dev", () => {
       },
       { timeoutMs: 30_000, what: "every port of the dev stack to close" },
     );
-    await eventually(() => (output.includes("dev: stopping") ? true : undefined), { timeoutMs: 5000 });
+    await eventually(() => (output().includes("dev: stopping") ? true : undefined), { timeoutMs: 5000 });
   }, 300_000);
 });

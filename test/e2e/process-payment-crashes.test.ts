@@ -92,6 +92,7 @@ async function drive(parts: {
     defaultCurrency: "usd",
     logger: new Logger({ serviceName: "test", logLevel: "SILENT" }),
     metrics: new Metrics({ namespace: "Test", serviceName: "test" }),
+    maxReceiveCount: 3,
   });
   const queues = await freshQueues(clients.sqs);
   const seen: string[] = [];

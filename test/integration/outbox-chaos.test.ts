@@ -43,7 +43,6 @@ import {
   outboxTable,
   streamSubscriptions,
 } from "@payments/topology";
-import { ulid } from "ulid";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventually } from "../helpers/eventually";
 import { sampleEvent } from "../helpers/fixtures";

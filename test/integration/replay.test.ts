@@ -11,10 +11,10 @@ import {
   createReadModelStore,
   type ReadModelStore,
 } from "@payments/adapters/dynamodb";
-import { replayProjections } from "@payments/cli/replay";
 import { createCommandHandler, foldPaymentView } from "@payments/core";
 import type { PaymentEvent } from "@payments/events";
 import { createProjector } from "@payments/functions/projector/project";
+import { replayProjections } from "@payments/functions/projector/replay";
 import { ensureTable } from "@payments/local";
 import { readModelTable, transactionLogTable } from "@payments/topology";
 import { ulid } from "ulid";

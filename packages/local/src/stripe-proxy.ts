@@ -107,6 +107,13 @@ const DECLINES: Record<string, { code: string; decline_code: string; message: st
     message: "Your card was declined.",
   },
 };
+/**
+ * Not Stripe's: a payment method that the proxy answers with 503 on every request that carries it,
+ * as if the gateway were down for it. An order paid with it fails transiently on every receive and
+ * reaches the DLQ, for the dev stack and its tests (`npm run dev` has no other way to inject).
+ */
+export const GATEWAY_DOWN_PAYMENT_METHOD = "pm_dev_gatewayDown";
+
 const REQUIRES_ACTION = new Set(["pm_card_authenticationRequired", "pm_card_threeDSecure2Required"]);
 
 interface Intent {
@@ -392,6 +399,16 @@ export async function startStripeProxy(options: {
       res.end(JSON.stringify(reply.body));
     };
 
+    if (
+      method === "POST" &&
+      (form.get("payment_method") ?? known?.payment_method) === GATEWAY_DOWN_PAYMENT_METHOD
+    ) {
+      record(503, { fault: 503 });
+      send(
+        stripeError(503, "api_error", `the gateway is down for ${GATEWAY_DOWN_PAYMENT_METHOD} (dev proxy)`),
+      );
+      return;
+    }
     const found = matchingFault(method, url.pathname, orderId);
     if (found) found.left -= 1;
     // "lost" and "slow" let the request through; the others answer in Stripe's place.

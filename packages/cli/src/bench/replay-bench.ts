@@ -17,6 +17,7 @@ import {
 import { envelopesFor, foldPaymentView, parseRecordedEvent, type RecordedEvent } from "@payments/core";
 import type { PaymentEvent } from "@payments/events";
 import { createProjector, createProjectorHandler } from "@payments/functions/projector/project";
+import { listPaymentIds, replayProjections } from "@payments/functions/projector/replay";
 import {
   ensureTable,
   type LocalStack,
@@ -32,7 +33,6 @@ import {
   transactionLogTable,
 } from "@payments/topology";
 import { ulid } from "ulid";
-import { listPaymentIds, replayProjections } from "../replay/replay";
 import { percentile } from "./measure";
 
 export interface ReplayBenchResult {

@@ -28,7 +28,8 @@ const { values } = parseArgs({ options: { fresh: { type: "boolean", default: fal
 const root = process.cwd();
 /** Where the dev stack keeps its data and stack.json: .dev/ in the checkout (DEV_DIR moves it, for tests). */
 const devDir = process.env.DEV_DIR ?? join(root, ".dev");
-const port = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
+/** A port, or a timing knob (DEV_VISIBILITY_TIMEOUT_SECONDS, DEV_SWEEPER_PERIOD_MS), from the environment. */
+const setting = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 
 async function main() {
   if (values.fresh) rmSync(devDir, { recursive: true, force: true });
@@ -37,10 +38,10 @@ async function main() {
   console.log("dev: starting DynamoDB Local, moto, Kafka and stripe-mock (installed on first use)…");
   const platform = await startLocalPlatform({
     ports: {
-      dynamodb: port("DEV_DYNAMODB_PORT", 8000),
-      moto: port("DEV_AWS_PORT", 4566),
-      kafka: port("DEV_KAFKA_PORT", 9092),
-      stripeMock: port("DEV_STRIPE_MOCK_PORT", 12111),
+      dynamodb: setting("DEV_DYNAMODB_PORT", 8000),
+      moto: setting("DEV_AWS_PORT", 4566),
+      kafka: setting("DEV_KAFKA_PORT", 9092),
+      stripeMock: setting("DEV_STRIPE_MOCK_PORT", 12111),
     },
     dataDir: devDir,
     logDir: join(devDir, "logs"),
@@ -49,7 +50,7 @@ async function main() {
   let closeApi = async () => {};
   const proxy = await startStripeProxy({
     stripeMockUrl: platform.stripeMockUrl,
-    port: port("DEV_STRIPE_PORT", 12110),
+    port: setting("DEV_STRIPE_PORT", 12110),
   });
   let stopping = false;
   const stop = async () => {
@@ -67,13 +68,26 @@ async function main() {
   process.on("SIGTERM", stop);
 
   // Local runs shorten the visibility timeout so that a retry takes seconds; redrive stays at 3 receives.
-  const stack = await provisionLocalStack(platform, { stage: "dev", visibilityTimeoutSeconds: 20 });
+  const stack = await provisionLocalStack(platform, {
+    stage: "dev",
+    visibilityTimeoutSeconds: setting("DEV_VISIBILITY_TIMEOUT_SECONDS", 20),
+  });
   Object.assign(process.env, linkedEnvironment(stack, { stripeApiUrl: proxy.url }));
   const { app } = await import("@payments/functions/api");
-  running.push(...(await startFunctionDrivers(stack, { sweeperPeriodMs: 15_000 })));
+  const { consoleApp } = await import("@payments/functions/console");
+  const sweeperPeriodMs = setting("DEV_SWEEPER_PERIOD_MS", 15_000);
+  running.push(...(await startFunctionDrivers(stack, { sweeperPeriodMs })));
   const { issueToken } = await import("@payments/functions/api/auth");
-  const apiPort = port("DEV_API_PORT", 3000);
-  const api = serve({ fetch: app.fetch, port: apiPort, hostname: "127.0.0.1" });
+  const apiPort = setting("DEV_API_PORT", 3000);
+  // One origin, as on AWS: /console to the console's function, everything else to the API's.
+  const api = serve({
+    fetch: (request, env) =>
+      new URL(request.url).pathname.startsWith("/console")
+        ? consoleApp.fetch(request, env)
+        : app.fetch(request, env),
+    port: apiPort,
+    hostname: "127.0.0.1",
+  });
   await new Promise<void>((resolve, reject) => {
     api.once("listening", () => resolve());
     api.once("error", reject);
@@ -84,6 +98,7 @@ async function main() {
 
   const description = {
     apiUrl,
+    consoleUrl: `${apiUrl}/console`,
     token,
     awsEndpoint: stack.awsEndpoint,
     region: stack.region,
@@ -113,6 +128,7 @@ async function main() {
   console.log(`
 dev: ready in ${((Date.now() - started) / 1000).toFixed(1)} s — .dev/stack.json describes it all
   REST API           ${apiUrl}   (GET /health; payments need the bearer token below)
+  console            ${apiUrl}/console   (sign in with the bearer token below)
   DynamoDB Local     ${stack.dynamoEndpoint}   tables ${Object.values(stack.tables).join(", ")}
   SQS, EventBridge   ${stack.awsEndpoint}   (moto: also Secrets Manager, SSM)
   order queue        ${stack.queues.orders.url}
@@ -122,7 +138,7 @@ dev: ready in ${((Date.now() - started) / 1000).toFixed(1)} s — .dev/stack.jso
   process-payment    polling both order queues, batch 10, partial batch responses
   projector          on the event table's stream: payment views, decline history, TransactionLog
   outbox-relay       on the event table's stream: every event to bus ${stack.bus.name} and topic ${stack.kafka.topic}
-  outbox sweeper     every 15 s here (every minute on AWS); cleanup daily; npm run outbox -- status
+  outbox sweeper     every ${sweeperPeriodMs / 1000} s here (every minute on AWS); cleanup daily; npm run outbox -- status
   order-status       bus rule → ${stack.queues.orderStatus.name} → table ${stack.tables.orders}
   downstream queue   ${stack.queues.downstream.url}   (the example rule: PaymentCaptured)
   secrets            ${secrets.fromEnvironment.length ? `from the environment (not shown): ${secrets.fromEnvironment.join(", ")}; ` : ""}dev defaults: ${secrets.defaults.map(([k, v]) => `${k}=${v}`).join(" ")}

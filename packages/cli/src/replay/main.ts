@@ -11,10 +11,15 @@ import { existsSync, readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { createDynamoEventStore, createReadModelStore } from "@payments/adapters/dynamodb";
+import {
+  listPaymentIds,
+  READ_MODELS,
+  type ReadModelName,
+  replayProjections,
+} from "@payments/functions/projector/replay";
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from "@payments/local";
 import { SingleBar } from "cli-progress";
 import { linkTarget } from "../shared/target";
-import { listPaymentIds, READ_MODELS, type ReadModelName, replayProjections } from "./replay";
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 

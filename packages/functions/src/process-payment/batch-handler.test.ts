@@ -1,5 +1,6 @@
 import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics } from "@aws-lambda-powertools/metrics";
+import type { OrderFailureNote } from "@payments/adapters/dynamodb";
 import {
   EventSchemaError,
   EventTooLargeError,
@@ -35,7 +36,7 @@ const event: SQSEvent = {
 };
 const context = { functionName: "process-payment", getRemainingTimeInMillis: () => 30_000 } as Context;
 
-function handlerThrowing(error: Error) {
+function handlerThrowing(error: Error, noted: OrderFailureNote[] = []) {
   return createBatchHandler({
     processOrder: () => async () => {
       throw error;
@@ -43,8 +44,19 @@ function handlerThrowing(error: Error) {
     defaultCurrency: "usd",
     logger: new Logger({ serviceName: "test", logLevel: "SILENT" }),
     metrics: new Metrics({ namespace: "Test", serviceName: "test" }),
+    maxReceiveCount: 3,
+    noteFailure: () => async (note) => {
+      noted.push(note);
+    },
   });
 }
+
+const receivedTimes = (n: number): SQSEvent => ({
+  Records: event.Records.map((r) => ({
+    ...r,
+    attributes: { ...r.attributes, ApproximateReceiveCount: String(n) },
+  })),
+});
 
 describe("the order-queue batch handler", () => {
   it.each([
@@ -78,6 +90,31 @@ describe("the order-queue batch handler", () => {
         const response = await handlerThrowing(error)(event, context);
         expect(response.batchItemFailures).toEqual([{ itemIdentifier: "m-1" }]);
       }
+    } finally {
+      restore();
+    }
+  });
+
+  it("keeps the reason of a failure on the last receive, the one after which SQS moves the message to the DLQ", async () => {
+    const restore = silenceConsole();
+    try {
+      const noted: OrderFailureNote[] = [];
+      const handler = handlerThrowing(new Error("the gateway is unavailable"), noted);
+      for (const receive of [1, 2]) {
+        expect((await handler(receivedTimes(receive), context)).batchItemFailures).toHaveLength(1);
+      }
+      expect(noted).toEqual([]);
+      expect((await handler(receivedTimes(3), context)).batchItemFailures).toEqual([
+        { itemIdentifier: "m-1" },
+      ]);
+      expect(noted).toEqual([
+        expect.objectContaining({
+          messageId: "m-1",
+          receiveCount: 3,
+          orderId: "ord-1",
+          reason: "Error: the gateway is unavailable",
+        }),
+      ]);
     } finally {
       restore();
     }

@@ -6,6 +6,7 @@ import {
 } from "@aws-lambda-powertools/batch";
 import type { Logger } from "@aws-lambda-powertools/logger";
 import { type Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
+import type { OrderFailureNote } from "@payments/adapters/dynamodb";
 import {
   EventSchemaError,
   EventTooLargeError,
@@ -23,6 +24,10 @@ export interface BatchHandlerDeps {
   readonly defaultCurrency: string;
   readonly logger: Logger;
   readonly metrics: Metrics;
+  /** The queues' maxReceiveCount: a transient failure on that receive sends the message to the DLQ. */
+  readonly maxReceiveCount: number;
+  /** Keeps why a message is going to the DLQ, for the console; best effort. */
+  readonly noteFailure?: () => (note: OrderFailureNote) => Promise<void>;
 }
 
 let coldStart = true;
@@ -115,10 +120,23 @@ export function createBatchHandler(deps: BatchHandlerDeps) {
         return { kind: "malformed", reason: (error as Error).message };
       }
       // Transient: the record fails so that SQS delivers it again (then the DLQ after 3 receives).
-      logger.warn("transient failure: the message will be retried", {
+      const reason = `${(error as Error).name}: ${(error as Error).message}`;
+      if (ids.receiveCount < deps.maxReceiveCount) {
+        logger.warn("transient failure: the message will be retried", { ...context, reason });
+        throw error;
+      }
+      logger.error("transient failure on the last receive: the message goes to the DLQ", {
         ...context,
-        error: { name: (error as Error).name, message: (error as Error).message },
+        reason,
       });
+      try {
+        await deps.noteFailure?.()({ ...context, reason, at: new Date().toISOString() });
+      } catch (noteError) {
+        logger.warn("could not keep the failure's reason for the console", {
+          messageId: record.messageId,
+          error: (noteError as Error).message,
+        });
+      }
       throw error;
     }
   };

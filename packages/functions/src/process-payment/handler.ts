@@ -1,4 +1,8 @@
+import { createOrderFailureNotes } from "@payments/adapters/dynamodb";
 import { fraudThresholdsFromConfig, normalizeCurrency } from "@payments/core";
+import { queues } from "@payments/topology";
+import { Resource } from "sst";
+import { lazy } from "../shared/lazy";
 import { logger, metrics } from "../shared/observability";
 import { createWiring } from "../shared/wiring";
 import { createBatchHandler } from "./batch-handler";
@@ -12,4 +16,9 @@ export const handler = createBatchHandler({
   defaultCurrency: normalizeCurrency(process.env.DEFAULT_CURRENCY ?? "usd"),
   logger,
   metrics,
+  maxReceiveCount: queues.orders.deadLetter.maxReceiveCount,
+  noteFailure: lazy(() => {
+    const notes = createOrderFailureNotes({ client: wiring.dynamodb(), tableName: Resource.ReadModels.name });
+    return notes.note;
+  }),
 });

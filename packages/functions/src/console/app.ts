@@ -1,0 +1,334 @@
+import type { Logger } from "@aws-lambda-powertools/logger";
+import { deliveryKey, type OutboxDeliveries, type ReadModelStore } from "@payments/adapters/dynamodb";
+import { type EventStore, foldPaymentView, PaymentNotFoundError, type PaymentView } from "@payments/core";
+import { outboxSinks } from "@payments/topology";
+import { type Context, Hono } from "hono";
+import { deleteCookie, getCookie, setCookie } from "hono/cookie";
+import { verify } from "hono/jwt";
+import { secureHeaders } from "hono/secure-headers";
+import { callerOf, type Scope } from "../api/auth";
+import { PROBLEM_CONTENT_TYPE, type Problem, problem, toProblem } from "../api/problem";
+import { outboxStatus } from "../outbox-relay/operations";
+import type { SweepReport } from "../outbox-relay/relay";
+import type { ReplayResult } from "../projector/replay";
+import type { OrderDlq } from "./order-dlq";
+import {
+  CONSOLE_SCRIPT,
+  deliveryPage,
+  dlqPage,
+  paymentPage,
+  paymentsPage,
+  problemPage,
+  type SearchBy,
+  signInPage,
+  type Viewer,
+  verifyPage,
+} from "./pages";
+
+export interface ConsoleDeps {
+  readonly jwtSecret: () => string;
+  readonly store: () => Pick<EventStore, "load" | "findOwner">;
+  readonly readModels: () => Pick<ReadModelStore, "viewsByCustomer">;
+  readonly deliveries: () => OutboxDeliveries;
+  /** Failed deliveries back to lagging, then one sweep: `npm run outbox -- redrive --failed`. */
+  readonly redriveDeliveries: () => Promise<{ requeued: number; sweep: SweepReport }>;
+  readonly orderDlq: () => OrderDlq;
+  /** `npm run replay -- projections --verify`. */
+  readonly verify: () => Promise<ReplayResult>;
+  readonly logger: Logger;
+  readonly now?: () => Date;
+}
+
+const COOKIE = "console_token";
+const BASE = "/console";
+
+type ConsoleEnv = { Variables: { viewer: Viewer; scopes: readonly string[]; viaCookie: boolean } };
+
+/** A problem for a person: HTML unless the caller asked for JSON, with the API's problem body. */
+function respond(c: Context<ConsoleEnv>, p: Problem, headers: Record<string, string> = {}) {
+  const accept = c.req.header("accept") ?? "";
+  if (!accept.includes("text/html") && /json/.test(accept)) {
+    return c.body(JSON.stringify(p), p.status as 400, { "content-type": PROBLEM_CONTENT_TYPE, ...headers });
+  }
+  return c.html(problemPage(p, c.get("viewer")), p.status as 400, headers);
+}
+
+const hostOf = (url: string) => {
+  try {
+    return new URL(url).host;
+  } catch {
+    return undefined;
+  }
+};
+
+/** Only a path of the console itself: a sign-in link must not send anyone elsewhere. */
+function safeNext(next: string | undefined): string {
+  return next && /^\/console(\/[\w\-./?=&%]*)?$/.test(next) && !next.includes("//")
+    ? next
+    : `${BASE}/payments`;
+}
+
+/**
+ * The operations console (SPEC §7): server-rendered pages on the API's domain, for the people on
+ * call. It signs in with the API's bearer tokens, kept in an HttpOnly, SameSite=Strict cookie
+ * scoped to /console; `payments:read` looks and `payments:write` acts. A form post signed in by
+ * cookie must come from this origin. Errors are the API's problems, shown in words.
+ */
+export function createConsoleApp(deps: ConsoleDeps) {
+  const now = deps.now ?? (() => new Date());
+  const app = new Hono<ConsoleEnv>().basePath(BASE);
+
+  app.use(
+    "*",
+    secureHeaders({
+      contentSecurityPolicy: {
+        defaultSrc: ["'none'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'unsafe-inline'"],
+        imgSrc: ["'self'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+        baseUri: ["'none'"],
+      },
+      // A form post carries its Origin only when the policy lets it (no-referrer sends "null").
+      referrerPolicy: "same-origin",
+    }),
+  );
+  app.use("*", async (c, next) => {
+    await next();
+    c.header("cache-control", "no-store");
+  });
+
+  app.onError((error, c) => {
+    const { problem: p, headers, unexpected } = toProblem(error);
+    if (unexpected) {
+      deps.logger.error("console request failed", {
+        method: c.req.method,
+        path: c.req.path,
+        error: {
+          name: (error as Error).name,
+          message: (error as Error).message,
+          stack: (error as Error).stack,
+        },
+      });
+    }
+    return respond(c, p, headers);
+  });
+  app.notFound((c) =>
+    respond(c, problem(404, "not-found", "No such page", `${c.req.path} is not a page of the console`)),
+  );
+
+  app.get("/assets/console.js", (c) =>
+    c.body(CONSOLE_SCRIPT, 200, { "content-type": "text/javascript; charset=utf-8" }),
+  );
+  app.get("/sign-in", (c) => c.html(signInPage({ next: safeNext(c.req.query("next")) })));
+  app.post("/sign-in", async (c) => {
+    const form = await c.req.parseBody();
+    const token = typeof form.token === "string" ? form.token.trim() : "";
+    const next = safeNext(typeof form.next === "string" ? form.next : undefined);
+    let payload: { exp?: number; scope?: unknown; sub?: unknown };
+    try {
+      payload = await verify(token, deps.jwtSecret(), "HS256");
+    } catch {
+      const p = problem(
+        401,
+        "unauthorized",
+        "That token does not sign you in",
+        "paste a whole, unexpired bearer token signed for this service (npm run token prints one)",
+      );
+      return c.html(signInPage({ problem: p, next }), 401);
+    }
+    const secure = new URL(c.req.url).protocol === "https:" || c.req.header("x-forwarded-proto") === "https";
+    const maxAge = payload.exp ? Math.max(0, payload.exp - Math.floor(Date.now() / 1000)) : 3600;
+    setCookie(c, COOKIE, token, { path: BASE, httpOnly: true, sameSite: "Strict", secure, maxAge });
+    return c.redirect(next, 303);
+  });
+  app.post("/sign-out", (c) => {
+    deleteCookie(c, COOKIE, { path: BASE });
+    return c.redirect(`${BASE}/sign-in`, 303);
+  });
+
+  // Everything below needs a valid token: the Authorization header (scripts) or the cookie (people).
+  app.use("*", async (c, next) => {
+    const header = c.req.header("authorization");
+    const fromHeader = header?.match(/^Bearer\s+(\S+)$/i)?.[1];
+    const token = fromHeader ?? getCookie(c, COOKIE);
+    let payload: { sub?: string; scope?: string } | undefined;
+    if (token) {
+      try {
+        payload = (await verify(token, deps.jwtSecret(), "HS256")) as typeof payload;
+      } catch {
+        payload = undefined;
+      }
+    }
+    if (!payload) {
+      if (c.req.method === "GET") {
+        const target = `${BASE}/sign-in?next=${encodeURIComponent(c.req.path + (new URL(c.req.url).search || ""))}`;
+        return c.redirect(target, 303);
+      }
+      return respond(
+        c,
+        problem(
+          401,
+          "unauthorized",
+          "Sign in first",
+          "your session is missing or has expired: sign in again",
+        ),
+        { "www-authenticate": 'Bearer realm="payments"' },
+      );
+    }
+    const caller = callerOf(payload);
+    c.set("scopes", caller.scopes);
+    c.set("viewer", { subject: caller.subject, canWrite: caller.scopes.includes("payments:write") });
+    c.set("viaCookie", fromHeader === undefined);
+    if (!caller.scopes.includes("payments:read")) {
+      return respond(
+        c,
+        problem(403, "forbidden", "Missing scope", "the console needs a token with the scope payments:read"),
+      );
+    }
+    // A cookie rides along with any request the browser makes: a post signed in by cookie must be ours.
+    if (c.req.method === "POST" && fromHeader === undefined) {
+      const origin = c.req.header("origin");
+      const host = c.req.header("host");
+      if (!origin || !host || hostOf(origin) !== host) {
+        return respond(
+          c,
+          problem(
+            403,
+            "cross-site",
+            "Refused: the form was not sent from the console",
+            "open the console's own page and press the button there",
+          ),
+        );
+      }
+    }
+    await next();
+  });
+
+  const requireScope = (scope: Scope) => async (c: Context<ConsoleEnv>, next: () => Promise<void>) => {
+    if (!c.get("scopes").includes(scope)) {
+      return respond(
+        c,
+        problem(403, "forbidden", "Missing scope", `this action needs a token with the scope ${scope}`),
+      );
+    }
+    await next();
+  };
+
+  app.get("/", (c) => c.redirect(`${BASE}/payments`, 303));
+
+  app.get("/payments", async (c) => {
+    const query = (c.req.query("q") ?? "").trim();
+    const by = (
+      ["auto", "payment", "order", "customer"].includes(c.req.query("by") ?? "") ? c.req.query("by") : "auto"
+    ) as SearchBy;
+    const page = (body: Parameters<typeof paymentsPage>[0]) => c.html(paymentsPage(body));
+    const base = { viewer: c.get("viewer"), query, by, now: now() };
+    if (!query) return page(base);
+    if (query.length > 200) {
+      return page({
+        ...base,
+        problem: problem(
+          400,
+          "invalid-request",
+          "The search is not valid",
+          "an id is at most 200 characters",
+        ),
+      });
+    }
+    const store = deps.store();
+    const byPayment = async () => {
+      const view = foldPaymentView(await store.load(query));
+      return view ? [view] : [];
+    };
+    const byOrder = async () => {
+      const owner = await store.findOwner({ kind: "orderId", value: query });
+      const view = owner ? foldPaymentView(await store.load(owner)) : undefined;
+      return view ? [view] : [];
+    };
+    const byCustomer = (cursor?: string) => deps.readModels().viewsByCustomer(query, { limit: 25, cursor });
+    let results: { items: PaymentView[]; nextCursor?: string; searchedAs: string };
+    if (by === "payment") results = { items: await byPayment(), searchedAs: `payment id ${query}` };
+    else if (by === "order") results = { items: await byOrder(), searchedAs: `order id ${query}` };
+    else if (by === "customer") {
+      results = { ...(await byCustomer(c.req.query("cursor"))), searchedAs: `customer id ${query}` };
+    } else {
+      // Any id: a payment id first, then an order id, then a customer id.
+      const asPayment = query.startsWith("pay_") ? await byPayment() : [];
+      if (asPayment.length) results = { items: asPayment, searchedAs: `payment id ${query}` };
+      else {
+        const asOrder = await byOrder();
+        results = asOrder.length
+          ? { items: asOrder, searchedAs: `order id ${query}` }
+          : { ...(await byCustomer()), searchedAs: `payment, order or customer id ${query}` };
+      }
+    }
+    return page({ ...base, results });
+  });
+
+  app.get("/payments/:id", async (c) => {
+    const paymentId = c.req.param("id");
+    const events = await deps.store().load(paymentId);
+    if (events.length === 0) throw new PaymentNotFoundError(paymentId);
+    const cursors = await deps.deliveries().getCursors(outboxSinks.map((sink) => ({ paymentId, sink })));
+    return c.html(
+      paymentPage({
+        viewer: c.get("viewer"),
+        view: foldPaymentView(events),
+        events: [...events].sort((a, b) => a.version - b.version),
+        cursors: outboxSinks.map((sink) => ({ sink, cursor: cursors.get(deliveryKey(paymentId, sink)) })),
+        now: now(),
+      }),
+    );
+  });
+
+  app.get("/delivery", async (c) => {
+    const status = await outboxStatus(deps.deliveries());
+    return c.html(
+      deliveryPage({
+        viewer: c.get("viewer"),
+        sinks: outboxSinks.map((sink) => ({ sink, ...status.sinks[sink] })),
+        openFailures: status.openFailures,
+        notice: c.req.query("notice"),
+        now: now(),
+      }),
+    );
+  });
+  app.post("/delivery/redrive", requireScope("payments:write"), async (c) => {
+    const { requeued, sweep } = await deps.redriveDeliveries();
+    deps.logger.info("console: deliveries redriven", { by: c.get("viewer").subject, requeued, ...sweep });
+    const text =
+      `Redrive done: ${requeued} failed deliver${requeued === 1 ? "y" : "ies"} requeued; ` +
+      `${sweep.swept} swept, ${sweep.caughtUp} caught up, ${sweep.stillBehind} still behind, ${sweep.published} event(s) published.`;
+    return c.redirect(`${BASE}/delivery?notice=${encodeURIComponent(text)}`, 303);
+  });
+
+  app.get("/dlq", async (c) =>
+    c.html(
+      dlqPage({
+        viewer: c.get("viewer"),
+        letters: await deps.orderDlq().list(),
+        notice: c.req.query("notice"),
+        now: now(),
+      }),
+    ),
+  );
+  app.post("/dlq/redrive", requireScope("payments:write"), async (c) => {
+    const form = await c.req.parseBody();
+    const one = typeof form.messageId === "string" && form.messageId ? [form.messageId] : undefined;
+    const { moved, notFound } = await deps.orderDlq().redrive(one);
+    deps.logger.info("console: order DLQ redriven", { by: c.get("viewer").subject, moved, notFound });
+    const text =
+      `${moved} message(s) moved back to the order queue.` +
+      (notFound.length ? ` Not in the DLQ any more: ${notFound.join(", ")}.` : "");
+    return c.redirect(`${BASE}/dlq?notice=${encodeURIComponent(text)}`, 303);
+  });
+
+  app.get("/verify", (c) => c.html(verifyPage({ viewer: c.get("viewer") })));
+  app.post("/verify", async (c) =>
+    c.html(verifyPage({ viewer: c.get("viewer"), result: await deps.verify() })),
+  );
+
+  return app;
+}

@@ -1,0 +1,61 @@
+import { SQSClient } from "@aws-sdk/client-sqs";
+import {
+  createDynamoEventStore,
+  createOrderFailureNotes,
+  createReadModelStore,
+} from "@payments/adapters/dynamodb";
+import { handle } from "hono/aws-lambda";
+import { Resource } from "sst";
+import { redrive } from "../outbox-relay/operations";
+import { createRelayWiring } from "../outbox-relay/wiring";
+import { replayProjections } from "../projector/replay";
+import { lazy } from "../shared/lazy";
+import { logger } from "../shared/observability";
+import { createConsoleApp } from "./app";
+import { createOrderDlq } from "./order-dlq";
+
+/**
+ * The operations console's function, routed under /console beside the API. Its own function, so
+ * that the API bundles nothing of the relay: a delivery redrive here runs the relay's sweep, with
+ * its publishers (one Kafka producer per container), as `npm run outbox -- redrive` does.
+ */
+const relay = createRelayWiring();
+const store = lazy(() =>
+  createDynamoEventStore({ client: relay.dynamodb(), tableName: Resource.EventStore.name }),
+);
+const readModels = lazy(() =>
+  createReadModelStore({
+    client: relay.dynamodb(),
+    tableName: Resource.ReadModels.name,
+    transactionLogTableName: Resource.TransactionLog.name,
+  }),
+);
+
+export const consoleApp = createConsoleApp({
+  jwtSecret: () => Resource.JwtSecret.value,
+  store,
+  readModels,
+  deliveries: relay.deliveries,
+  redriveDeliveries: () => redrive(relay.relay(), { failed: true, batchSize: relay.config.batchSize }),
+  orderDlq: lazy(() =>
+    createOrderDlq({
+      sqs: new SQSClient({}),
+      dlqUrl: Resource.OrderDlq.url,
+      queueUrl: Resource.OrderQueue.url,
+      notes: createOrderFailureNotes({ client: relay.dynamodb(), tableName: Resource.ReadModels.name }),
+    }),
+  ),
+  verify: () =>
+    replayProjections(
+      {
+        client: relay.dynamodb(),
+        eventsTable: Resource.EventStore.name,
+        store: store(),
+        readModels: readModels(),
+      },
+      { verify: true },
+    ),
+  logger,
+});
+
+export const handler = handle(consoleApp);

@@ -1,0 +1,405 @@
+import type { DeliveryCursor, DeliveryFailure } from "@payments/adapters/dynamodb";
+import type { PaymentView, RecordedEvent } from "@payments/core";
+import type { OutboxSink } from "@payments/topology";
+import { html, raw } from "hono/html";
+import type { HtmlEscapedString } from "hono/utils/html";
+import type { Problem } from "../api/problem";
+import type { ReplayResult } from "../projector/replay";
+import { formatAge, formatMoney } from "./format";
+import type { DeadLetter } from "./order-dlq";
+
+type Html = HtmlEscapedString | Promise<HtmlEscapedString>;
+
+/** Who is signed in, as the pages show it. */
+export interface Viewer {
+  readonly subject: string;
+  readonly canWrite: boolean;
+}
+
+export type Section = "payments" | "delivery" | "dlq" | "verify";
+
+const STYLE = `
+*{box-sizing:border-box}
+body{margin:0;font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1b1f24;background:#f6f7f9}
+a{color:#0b57d0}
+header{display:flex;flex-wrap:wrap;gap:1rem;align-items:center;padding:.6rem 1.2rem;background:#14213d;color:#fff}
+header a{color:#fff}
+header .brand{font-weight:600;margin-right:1rem;text-decoration:none}
+header nav ul{display:flex;gap:1rem;list-style:none;margin:0;padding:0}
+header nav a[aria-current=page]{font-weight:700;text-decoration-thickness:3px}
+header .who{margin-left:auto;display:flex;gap:.6rem;align-items:center}
+main{max-width:1200px;margin:0 auto;padding:1.2rem}
+h1{font-size:1.5rem;margin:.2rem 0 1rem}
+h2{font-size:1.15rem;margin:1.6rem 0 .6rem}
+table{border-collapse:collapse;width:100%;background:#fff}
+th,td{text-align:left;padding:.4rem .6rem;border-bottom:1px solid #d0d5dd;vertical-align:top}
+th{background:#eef0f3}
+td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
+code,pre{font:13px/1.45 ui-monospace,SFMono-Regular,Menlo,monospace}
+pre{background:#fff;border:1px solid #d0d5dd;padding:.6rem;overflow:auto;max-height:24rem;margin:.3rem 0}
+td pre{white-space:pre-wrap;word-break:break-all;max-width:36rem}
+form.inline{display:inline}
+button{font:inherit;padding:.35rem .9rem;border-radius:4px;border:1px solid #0b57d0;background:#0b57d0;color:#fff;cursor:pointer}
+button.quiet{background:transparent;color:inherit;border-color:currentColor}
+input,select{font:inherit;padding:.35rem .5rem;border:1px solid #6b7280;border-radius:4px}
+label{font-weight:600;margin-right:.4rem}
+.notice{background:#e6f4ea;border:1px solid #137333;padding:.6rem .9rem;margin:0 0 1rem}
+.problem{background:#fce8e6;border:1px solid #a50e0e;padding:.6rem .9rem;margin:0 0 1rem}
+.muted{color:#4b5563}
+.badge{display:inline-block;padding:0 .45rem;border-radius:999px;border:1px solid #6b7280;font-size:.85em}
+.badge.warn{border-color:#a50e0e;color:#a50e0e}
+.grid{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem;background:#fff;padding:.8rem;border:1px solid #d0d5dd}
+.grid dt{font-weight:600}.grid dd{margin:0}
+ol.timeline{list-style:none;padding:0;margin:0}
+ol.timeline li{background:#fff;border:1px solid #d0d5dd;border-left:4px solid #0b57d0;padding:.5rem .8rem;margin:.4rem 0}
+.search{display:flex;flex-wrap:wrap;gap:.6rem;align-items:center;margin-bottom:1rem}
+`;
+
+function layout(options: { title: string; viewer?: Viewer; section?: Section; body: Html }): Html {
+  const link = (section: Section, href: string, text: string) =>
+    html`<li><a href="${href}" ${options.section === section ? html`aria-current="page"` : ""}>${text}</a></li>`;
+  return html`<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${options.title} · Payments console</title>
+<style>${raw(STYLE)}</style>
+<script src="/console/assets/console.js" defer></script>
+</head>
+<body>
+<header>
+<a class="brand" href="/console/payments">Payments console</a>
+${
+  options.viewer
+    ? html`<nav aria-label="Sections"><ul>
+${link("payments", "/console/payments", "Payments")}
+${link("delivery", "/console/delivery", "Delivery")}
+${link("dlq", "/console/dlq", "Order DLQ")}
+${link("verify", "/console/verify", "Verify read models")}
+</ul></nav>
+<div class="who"><span>${options.viewer.subject} · ${options.viewer.canWrite ? "read and write" : "read only"}</span>
+<form class="inline" method="post" action="/console/sign-out"><button class="quiet" type="submit">Sign out</button></form></div>`
+    : ""
+}
+</header>
+<main>
+${options.body}
+</main>
+</body>
+</html>`;
+}
+
+function notice(text: string | undefined): Html | string {
+  return text ? html`<p class="notice" role="status">${text}</p>` : "";
+}
+
+function problemBox(p: Problem | undefined): Html | string {
+  if (!p) return "";
+  return html`<div class="problem" role="alert"><strong>${p.title}.</strong> ${p.detail}
+${p.errors?.length ? html`<ul>${p.errors.map((e) => html`<li><code>${e.path}</code>: ${e.message}</li>`)}</ul>` : ""}
+<div class="muted">${p.status} · <code>${p.type}</code></div></div>`;
+}
+
+const json = (value: unknown) => JSON.stringify(value, null, 2);
+const time = (iso: string | undefined) => (iso ? html`<time datetime="${iso}">${iso}</time>` : "–");
+
+export function signInPage(options: { problem?: Problem; next?: string }): Html {
+  return layout({
+    title: "Sign in",
+    body: html`<h1>Sign in</h1>
+${problemBox(options.problem)}
+<p>Paste a bearer token. <code>npm run token</code> prints one for the dev stack; a token with
+<code>payments:read</code> can look, one with <code>payments:write</code> can also act.</p>
+<form method="post" action="/console/sign-in" class="search">
+<input type="hidden" name="next" value="${options.next ?? "/console/payments"}">
+<label for="token">Bearer token</label>
+<input id="token" name="token" type="password" autocomplete="off" required size="60">
+<button type="submit">Sign in</button>
+</form>`,
+  });
+}
+
+export function problemPage(p: Problem, viewer?: Viewer): Html {
+  return layout({
+    title: p.title,
+    viewer,
+    body: html`<h1>${p.title}</h1>${problemBox(p)}<p><a href="/console/payments">Back to payments</a></p>`,
+  });
+}
+
+export type SearchBy = "auto" | "payment" | "order" | "customer";
+
+function statusBadge(view: PaymentView) {
+  return html`<span class="badge">${view.status}</span>`;
+}
+
+function paymentRows(items: readonly PaymentView[], now: Date) {
+  return items.map(
+    (v) => html`<tr>
+<td><a href="/console/payments/${encodeURIComponent(v.paymentId)}"><code>${v.paymentId}</code></a></td>
+<td><code>${v.orderId}</code></td>
+<td>${v.customerId ? html`<code>${v.customerId}</code>` : "–"}</td>
+<td>${statusBadge(v)}</td>
+<td class="num">${formatMoney(v.amount, v.currency)}</td>
+<td class="num">${formatMoney(v.amountCaptured, v.currency)}</td>
+<td class="num">${formatMoney(v.amountRefunded, v.currency)}</td>
+<td>${formatAge(v.createdAt, now)}</td>
+</tr>`,
+  );
+}
+
+export function paymentsPage(options: {
+  viewer: Viewer;
+  query: string;
+  by: SearchBy;
+  results?: { items: readonly PaymentView[]; nextCursor?: string; searchedAs: string };
+  problem?: Problem;
+  now: Date;
+}): Html {
+  const option = (value: SearchBy, text: string) =>
+    html`<option value="${value}" ${options.by === value ? "selected" : ""}>${text}</option>`;
+  const r = options.results;
+  return layout({
+    title: "Payments",
+    viewer: options.viewer,
+    section: "payments",
+    body: html`<h1>Payments</h1>
+<form method="get" action="/console/payments" class="search" role="search">
+<label for="q">Find</label>
+<input id="q" name="q" value="${options.query}" placeholder="pay_…, an order id or a customer id" size="40">
+<label for="by">by</label>
+<select id="by" name="by">${option("auto", "any id")}${option("payment", "payment id")}${option("order", "order id")}${option("customer", "customer id")}</select>
+<button type="submit">Search</button>
+</form>
+${problemBox(options.problem)}
+${
+  r
+    ? r.items.length === 0
+      ? html`<p role="status">No payment has ${r.searchedAs}.</p>`
+      : html`<p class="muted" role="status">${r.items.length} payment(s) with ${r.searchedAs}.</p>
+<table><caption class="muted">Amounts in major units; newest first</caption>
+<thead><tr><th scope="col">Payment</th><th scope="col">Order</th><th scope="col">Customer</th><th scope="col">Status</th>
+<th scope="col" class="num">Amount</th><th scope="col" class="num">Captured</th><th scope="col" class="num">Refunded</th><th scope="col">Age</th></tr></thead>
+<tbody>${paymentRows(r.items, options.now)}</tbody></table>
+${
+  r.nextCursor
+    ? html`<p><a href="/console/payments?by=customer&q=${encodeURIComponent(options.query)}&cursor=${encodeURIComponent(r.nextCursor)}">Next page</a></p>`
+    : ""
+}`
+    : html`<p class="muted">Search by payment id, order id or customer id. Lists by customer come from the read model, which follows the events within seconds.</p>`
+}`,
+  });
+}
+
+function cursorRows(cursors: readonly DeliveryCursor[], now: Date, withPayment: boolean) {
+  return cursors.map(
+    (c) => html`<tr>
+${withPayment ? html`<td><a href="/console/payments/${encodeURIComponent(c.paymentId)}"><code>${c.paymentId}</code></a></td>` : ""}
+<td>${c.sink}</td>
+<td class="num">${c.delivered}</td>
+<td class="num">${c.latest}</td>
+<td class="num">${Math.max(0, c.latest - c.delivered)}</td>
+<td><span class="badge ${c.state === "current" ? "" : "warn"}">${c.state}</span></td>
+<td class="num">${c.sweeps}</td>
+<td>${c.since ? formatAge(c.since, now) : "–"}</td>
+<td>${c.lastError ?? "–"}</td>
+</tr>`,
+  );
+}
+
+const cursorHead = (withPayment: boolean) =>
+  html`<thead><tr>${withPayment ? html`<th scope="col">Payment</th>` : ""}<th scope="col">Sink</th><th scope="col" class="num">Delivered up to</th>
+<th scope="col" class="num">Latest version</th><th scope="col" class="num">Behind by</th><th scope="col">State</th>
+<th scope="col" class="num">Sweeps</th><th scope="col">Behind since</th><th scope="col">Last error</th></tr></thead>`;
+
+export function paymentPage(options: {
+  viewer: Viewer;
+  view: PaymentView | undefined;
+  events: readonly RecordedEvent[];
+  cursors: ReadonlyArray<{ sink: OutboxSink; cursor?: DeliveryCursor }>;
+  now: Date;
+}): Html {
+  const { view, events } = options;
+  const latest = events.at(-1)?.version ?? 0;
+  const paymentId = events[0]?.paymentId ?? "";
+  const flags = view?.flags ?? [];
+  return layout({
+    title: `Payment ${paymentId}`,
+    viewer: options.viewer,
+    section: "payments",
+    body: html`<h1>Payment <code>${paymentId}</code></h1>
+${
+  view
+    ? html`<dl class="grid">
+<dt>Status</dt><dd>${statusBadge(view)}</dd>
+<dt>Order</dt><dd><a href="/console/payments?by=order&q=${encodeURIComponent(view.orderId)}"><code>${view.orderId}</code></a></dd>
+<dt>Customer</dt><dd>${view.customerId ? html`<a href="/console/payments?by=customer&q=${encodeURIComponent(view.customerId)}"><code>${view.customerId}</code></a>` : "–"}</dd>
+<dt>Amount</dt><dd>${formatMoney(view.amount, view.currency)} (${view.amount} minor units of ${view.currency})</dd>
+<dt>Captured</dt><dd>${formatMoney(view.amountCaptured, view.currency)}</dd>
+<dt>Refunded</dt><dd>${formatMoney(view.amountRefunded, view.currency)}</dd>
+<dt>Flags</dt><dd>${flags.length ? flags.map((f) => html`<span class="badge warn">${f}</span> `) : "none"}</dd>
+<dt>Provider</dt><dd>${view.provider}${view.providerReference ? html`, reference <code>${view.providerReference}</code>` : ""}</dd>
+<dt>Gateway payment</dt><dd>${view.gatewayPaymentId ? html`<code>${view.gatewayPaymentId}</code>` : "–"}</dd>
+<dt>Gateway response</dt><dd>${view.gatewayResponse ? html`${view.gatewayResponse.status}${view.gatewayResponse.authorizationCode ? html`, authorization <code>${view.gatewayResponse.authorizationCode}</code>` : ""} at ${time(view.gatewayResponse.timestamp)}` : "–"}</dd>
+<dt>Fraud screening</dt><dd>${view.fraud ? `${view.fraud.decision}, score ${view.fraud.score}${view.fraud.reasons.length ? ` (${view.fraud.reasons.join(", ")})` : ""}` : "–"}</dd>
+<dt>Version</dt><dd>${view.version} · created ${formatAge(view.createdAt, options.now)}, updated ${formatAge(view.updatedAt, options.now)}</dd>
+</dl>`
+    : html`<p class="problem" role="alert">The stream does not fold into a payment: it has no PaymentInitiated event.</p>`
+}
+<h2>Delivery</h2>
+<table>${cursorHead(false)}<tbody>
+${options.cursors.map(({ sink, cursor }) =>
+  cursor
+    ? cursorRows([cursor], options.now, false)
+    : html`<tr><td>${sink}</td><td class="num">–</td><td class="num">${latest}</td><td class="num">–</td><td><span class="badge">not yet seen by the relay</span></td><td class="num">–</td><td>–</td><td>–</td></tr>`,
+)}
+</tbody></table>
+<h2>Timeline</h2>
+<ol class="timeline" aria-label="Events in version order">
+${events.map(
+  (
+    e,
+  ) => html`<li data-version="${e.version}"><strong>v${e.version} ${e.type}</strong> · ${time(e.occurredAt)} · <code>${e.id}</code>
+<details><summary>Data and metadata</summary>
+<h3 class="muted">data</h3><pre>${json(e.data)}</pre>
+<h3 class="muted">metadata</h3><pre>${json(e.metadata)}</pre></details></li>`,
+)}
+</ol>
+<h2>Folded view</h2>
+<details><summary>The payment view, folded from these events (the API's response body)</summary><pre>${json(view)}</pre></details>`,
+  });
+}
+
+export function deliveryPage(options: {
+  viewer: Viewer;
+  sinks: ReadonlyArray<{
+    sink: OutboxSink;
+    lagging: readonly DeliveryCursor[];
+    failed: readonly DeliveryCursor[];
+  }>;
+  openFailures: readonly DeliveryFailure[];
+  notice?: string;
+  now: Date;
+}): Html {
+  const pending = options.sinks.reduce((n, s) => n + s.lagging.length + s.failed.length, 0);
+  return layout({
+    title: "Delivery",
+    viewer: options.viewer,
+    section: "delivery",
+    body: html`<h1>Delivery to EventBridge and Kafka</h1>
+${notice(options.notice)}
+<p>Every event goes to each sink in version order; a cursor per payment and sink says how far it got.
+A lagging delivery is retried by the sweeper every minute; after its retries it is marked failed and waits for a redrive.</p>
+<table><caption class="muted">Per sink</caption><thead><tr><th scope="col">Sink</th><th scope="col" class="num">Lagging</th><th scope="col" class="num">Failed</th></tr></thead>
+<tbody>${options.sinks.map((s) => html`<tr><td>${s.sink}</td><td class="num">${s.lagging.length}</td><td class="num">${s.failed.length}</td></tr>`)}</tbody></table>
+${
+  options.viewer.canWrite
+    ? html`<form method="post" action="/console/delivery/redrive"><p><button type="submit">Redrive: retry every lagging and failed delivery now</button></p></form>`
+    : ""
+}
+<h2>Behind</h2>
+${
+  pending === 0
+    ? html`<p role="status">Every delivery is current: nothing lagging, nothing failed.</p>`
+    : html`<table>${cursorHead(true)}<tbody>${options.sinks.map((s) => cursorRows([...s.failed, ...s.lagging], options.now, true))}</tbody></table>`
+}
+<h2>Open failure records</h2>
+${
+  options.openFailures.length === 0
+    ? html`<p>None.</p>`
+    : html`<table><thead><tr><th scope="col">Payment</th><th scope="col">Sink</th><th scope="col">Failed at</th><th scope="col" class="num">Delivered up to</th><th scope="col" class="num">Latest</th><th scope="col">Error</th></tr></thead><tbody>
+${options.openFailures.map(
+  (f) =>
+    html`<tr><td><a href="/console/payments/${encodeURIComponent(f.paymentId)}"><code>${f.paymentId}</code></a></td><td>${f.sink}</td><td>${time(f.failedAt)}</td><td class="num">${f.delivered}</td><td class="num">${f.latest}</td><td>${f.error ?? "–"}</td></tr>`,
+)}</tbody></table>`
+}`,
+  });
+}
+
+export function dlqPage(options: {
+  viewer: Viewer;
+  letters: readonly DeadLetter[];
+  notice?: string;
+  now: Date;
+}): Html {
+  const { viewer, letters } = options;
+  return layout({
+    title: "Order DLQ",
+    viewer,
+    section: "dlq",
+    body: html`<h1>Order dead-letter queue</h1>
+${notice(options.notice)}
+<p>Order messages whose processing failed on each of their receives (a gateway or database outage,
+not a declined card or a malformed message, which are recorded and not retried). A redrive sends
+them back to the order queue; a payment already made for the order is not charged again.</p>
+${
+  letters.length === 0
+    ? html`<p role="status">The DLQ is empty.</p>`
+    : html`${viewer.canWrite ? html`<form method="post" action="/console/dlq/redrive"><p><button type="submit">Redrive all ${letters.length} to the order queue</button></p></form>` : ""}
+<table><thead><tr><th scope="col">Message</th><th scope="col" class="num">Receives</th><th scope="col">Sent</th><th scope="col">Why its last try failed</th><th scope="col">Body</th>${viewer.canWrite ? html`<th scope="col">Action</th>` : ""}</tr></thead><tbody>
+${letters.map(
+  (m) => html`<tr>
+<td><code>${m.messageId}</code></td>
+<td class="num">${m.receiveCount}</td>
+<td>${formatAge(m.sentAt, options.now)}</td>
+<td>${m.failure ? html`${m.failure.reason}${m.failure.orderId ? html` (order <a href="/console/payments?by=order&q=${encodeURIComponent(m.failure.orderId)}"><code>${m.failure.orderId}</code></a>)` : ""}` : html`<span class="muted">not recorded; see the process-payment logs for message ${m.messageId}</span>`}</td>
+<td><pre>${m.body}</pre></td>
+${
+  viewer.canWrite
+    ? html`<td><form method="post" action="/console/dlq/redrive"><input type="hidden" name="messageId" value="${m.messageId}"><button type="submit" aria-label="Redrive message ${m.messageId}">Redrive</button></form></td>`
+    : ""
+}
+</tr>`,
+)}
+</tbody></table>`
+}`,
+  });
+}
+
+export function verifyPage(options: { viewer: Viewer; result?: ReplayResult }): Html {
+  const r = options.result;
+  return layout({
+    title: "Verify read models",
+    viewer: options.viewer,
+    section: "verify",
+    body: html`<h1>Verify the read models</h1>
+<p>Folds every payment's stream afresh and compares it with its stored view, as
+<code>npm run replay -- projections --verify</code> does. A view that differs is checked again after a
+short settle, so that projector lag does not count. Nothing is written; <code>npm run replay -- projections</code> repairs.</p>
+<form method="post" action="/console/verify"><p><button type="submit">Run verify</button></p></form>
+${
+  r
+    ? html`<section aria-labelledby="result"><h2 id="result">Result</h2>
+<p role="status" class="${r.differing.length || r.corrupt.length ? "problem" : "notice"}">${
+        r.differing.length === 0
+          ? `Clean: ${r.payments} payment(s), ${r.events} event(s) checked in ${r.seconds.toFixed(1)} s; every view matches its stream.`
+          : `${r.differing.length} view(s) differ from their streams, of ${r.payments} payment(s) checked in ${r.seconds.toFixed(1)} s.`
+      }${r.corrupt.length ? ` ${r.corrupt.length} stream(s) could not be read.` : ""}</p>
+${
+  r.differing.length
+    ? html`<table><thead><tr><th scope="col">Payment</th><th scope="col">Stored view</th><th scope="col">Folded from the stream</th></tr></thead><tbody>
+${r.differing.map((d) => html`<tr><td><a href="/console/payments/${encodeURIComponent(d.paymentId)}"><code>${d.paymentId}</code></a></td><td><pre>${json(d.stored)}</pre></td><td><pre>${json(d.folded)}</pre></td></tr>`)}
+</tbody></table>`
+    : ""
+}
+${r.corrupt.length ? html`<ul>${r.corrupt.map((c) => html`<li><code>${c.paymentId}</code>: ${c.reason}</li>`)}</ul>` : ""}
+</section>`
+    : ""
+}`,
+  });
+}
+
+/** The light enhancement: times in the reader's zone, and a confirmation before a redrive. */
+export const CONSOLE_SCRIPT = `
+for (const t of document.querySelectorAll("time[datetime]")) {
+  const d = new Date(t.getAttribute("datetime"));
+  if (!Number.isNaN(d.getTime())) { t.title = t.getAttribute("datetime"); t.textContent = d.toLocaleString(); }
+}
+for (const f of document.querySelectorAll("form[action$='/redrive']")) {
+  f.addEventListener("submit", () => {
+    const b = f.querySelector("button");
+    if (b) { b.disabled = true; b.textContent = "Working…"; }
+  });
+}
+`;

@@ -1,0 +1,231 @@
+import { Logger } from "@aws-lambda-powertools/logger";
+import { ReceiveMessageCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
+import {
+  createDynamoEventStore,
+  createOrderFailureNotes,
+  createOutboxDeliveries,
+  createReadModelStore,
+} from "@payments/adapters/dynamodb";
+import { foldPaymentView } from "@payments/core";
+import { issueToken } from "@payments/functions/api/auth";
+import { createConsoleApp } from "@payments/functions/console/app";
+import { createOrderDlq } from "@payments/functions/console/order-dlq";
+import { ulid } from "ulid";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { sampleEvent } from "../helpers/fixtures";
+import { freshQueues } from "../helpers/queues";
+import { stackClients, testStack } from "../helpers/stack";
+
+/**
+ * The console's routes in process, on the test stack's DynamoDB Local and moto: sign-in and its
+ * cookie, where a sign-in may send you, scopes, problems as pages or JSON, search by customer from
+ * the read model, and the order DLQ's listing and redrive. The browser tests (test/e2e) drive the
+ * same pages in Chromium against `npm run dev`.
+ */
+const stack = testStack();
+const clients = stackClients();
+const SECRET = "console-test-secret";
+const store = createDynamoEventStore({ client: clients.dynamodb, tableName: stack.tables.events });
+const readModels = createReadModelStore({
+  client: clients.dynamodb,
+  tableName: stack.tables.readModels,
+  transactionLogTableName: stack.tables.transactionLog,
+});
+const notes = createOrderFailureNotes({ client: clients.dynamodb, tableName: stack.tables.readModels });
+let queues: Awaited<ReturnType<typeof freshQueues>>;
+let redrives = 0;
+let app: ReturnType<typeof createConsoleApp>;
+let writer: string;
+let reader: string;
+
+beforeAll(async () => {
+  queues = await freshQueues(clients.sqs);
+  app = createConsoleApp({
+    jwtSecret: () => SECRET,
+    store: () => store,
+    readModels: () => readModels,
+    deliveries: () => createOutboxDeliveries({ client: clients.dynamodb, tableName: stack.tables.outbox }),
+    redriveDeliveries: async () => {
+      redrives += 1;
+      return { requeued: 0, sweep: { swept: 0, caughtUp: 0, stillBehind: 0, failed: 0, published: 0 } };
+    },
+    orderDlq: () =>
+      createOrderDlq({ sqs: clients.sqs, dlqUrl: queues.dlq.url, queueUrl: queues.main.url, notes }),
+    verify: async () => ({ payments: 0, events: 0, seconds: 0, written: 0, corrupt: [], differing: [] }),
+    logger: new Logger({ serviceName: "test", logLevel: "SILENT" }),
+  });
+  writer = await issueToken(SECRET, { subject: "writer" });
+  reader = await issueToken(SECRET, { subject: "reader", scopes: ["payments:read"] });
+});
+
+afterAll(() => {
+  for (const client of Object.values(clients)) client.destroy();
+});
+
+const bearer = (token: string, extra: Record<string, string> = {}) => ({
+  headers: { authorization: `Bearer ${token}`, ...extra },
+});
+
+describe("the console's sign-in", () => {
+  it("sends a visitor without a token to the sign-in page, and back to where they were going", async () => {
+    const response = await app.request("/console/dlq");
+    expect(response.status).toBe(303);
+    expect(response.headers.get("location")).toBe("/console/sign-in?next=%2Fconsole%2Fdlq");
+
+    const signIn = await app.request("/console/sign-in", {
+      method: "POST",
+      body: new URLSearchParams({ token: writer, next: "/console/dlq" }),
+    });
+    expect(signIn.status).toBe(303);
+    expect(signIn.headers.get("location")).toBe("/console/dlq");
+    const cookie = signIn.headers.get("set-cookie") ?? "";
+    expect(cookie).toMatch(/^console_token=/);
+    for (const attribute of ["HttpOnly", "SameSite=Strict", "Path=/console"])
+      expect(cookie).toContain(attribute);
+
+    const page = await app.request("/console/dlq", { headers: { cookie: cookie.split(";")[0]! } });
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain("Order dead-letter queue");
+  });
+
+  it.each(["https://elsewhere.example/", "//elsewhere.example", "/payments", "/console//elsewhere.example"])(
+    "never sends a signed-in person to %s: only to the console's own pages",
+    async (next) => {
+      const response = await app.request("/console/sign-in", {
+        method: "POST",
+        body: new URLSearchParams({ token: writer, next }),
+      });
+      expect(response.headers.get("location")).toBe("/console/payments");
+    },
+  );
+
+  it("refuses a token it cannot verify, and one without payments:read", async () => {
+    const forged = await issueToken("another-secret");
+    const refused = await app.request("/console/sign-in", {
+      method: "POST",
+      body: new URLSearchParams({ token: forged }),
+    });
+    expect(refused.status).toBe(401);
+    expect(refused.headers.get("set-cookie")).toBeNull();
+    expect(await refused.text()).toContain("That token does not sign you in");
+
+    const noScope = await issueToken(SECRET, { scopes: [] });
+    const response = await app.request("/console/payments", bearer(noScope, { accept: "application/json" }));
+    expect(response.status).toBe(403);
+    expect(await response.json()).toMatchObject({ type: "/problems/forbidden" });
+  });
+});
+
+describe("the console's pages", () => {
+  it("answers an unknown payment with the API's problem: a page for people, JSON for scripts", async () => {
+    const page = await app.request("/console/payments/pay_nope", bearer(reader, { accept: "text/html" }));
+    expect(page.status).toBe(404);
+    expect(page.headers.get("content-type")).toContain("text/html");
+    const text = await page.text();
+    expect(text).toContain("No such payment");
+    expect(text).toContain("/problems/payment-not-found");
+
+    const json = await app.request(
+      "/console/payments/pay_nope",
+      bearer(reader, { accept: "application/json" }),
+    );
+    expect(json.status).toBe(404);
+    expect(json.headers.get("content-type")).toBe("application/problem+json");
+    expect(await json.json()).toMatchObject({ type: "/problems/payment-not-found", status: 404 });
+  });
+
+  it("lists a customer's payments from the read model, amounts in major units, and escapes what it shows", async () => {
+    const customerId = `cus_<b>${ulid()}</b>`;
+    const paymentId = `pay_${ulid()}`;
+    const recorded = await store.append({
+      paymentId,
+      expectedVersion: 0,
+      events: [sampleEvent("PaymentInitiated", { customerId, amount: 1235, currency: "kwd" })],
+      metadata: { correlationId: "c", causationId: "c", source: "api" },
+      now: new Date(),
+      newId: ulid,
+    });
+    await readModels.putView(foldPaymentView(recorded)!);
+    const response = await app.request(
+      `/console/payments?by=customer&q=${encodeURIComponent(customerId)}`,
+      bearer(reader),
+    );
+    const html = await response.text();
+    expect(html).toContain(paymentId);
+    expect(html).toContain("KWD\u00a01.235");
+    expect(html).not.toContain("<b>");
+    expect(html).toContain("&lt;b&gt;");
+    // A read-only viewer gets no buttons to act with.
+    expect(html).not.toContain("Redrive");
+  });
+
+  it("refuses a form posted from another origin with the session's cookie, and takes the same form from its own", async () => {
+    const signIn = await app.request("/console/sign-in", {
+      method: "POST",
+      body: new URLSearchParams({ token: writer }),
+    });
+    const cookie = (signIn.headers.get("set-cookie") ?? "").split(";")[0]!;
+    const post = (origin?: string) =>
+      app.request("http://console.test/console/delivery/redrive", {
+        method: "POST",
+        headers: { cookie, host: "console.test", accept: "application/json", ...(origin ? { origin } : {}) },
+      });
+    const before = redrives;
+    for (const origin of [undefined, "null", "https://elsewhere.example"]) {
+      const refused = await post(origin);
+      expect(refused.status).toBe(403);
+      expect(await refused.json()).toMatchObject({ type: "/problems/cross-site" });
+    }
+    expect(redrives).toBe(before);
+    const accepted = await post("http://console.test");
+    expect(accepted.status).toBe(303);
+    expect(redrives).toBe(before + 1);
+  });
+});
+
+describe("the order DLQ", () => {
+  it("lists messages without taking them, with the reason the processor kept, and redrives one, then the rest", async () => {
+    const bodies = ['{"order_id":"ord-dlq-a"}', '{"order_id":"ord-dlq-b"}'];
+    const ids: string[] = [];
+    for (const body of bodies) {
+      const sent = await clients.sqs.send(
+        new SendMessageCommand({ QueueUrl: queues.dlq.url, MessageBody: body }),
+      );
+      ids.push(sent.MessageId!);
+    }
+    await notes.note({
+      messageId: ids[0]!,
+      receiveCount: 3,
+      orderId: "ord-dlq-a",
+      reason: "GatewayUnavailableError: Stripe is unavailable",
+      at: new Date().toISOString(),
+    });
+    const dlq = createOrderDlq({
+      sqs: clients.sqs,
+      dlqUrl: queues.dlq.url,
+      queueUrl: queues.main.url,
+      notes,
+    });
+    for (let look = 0; look < 2; look++) {
+      const letters = await dlq.list();
+      expect(letters.map((l) => l.messageId).sort()).toEqual([...ids].sort());
+    }
+    const page = await (await app.request("/console/dlq", bearer(writer))).text();
+    expect(page).toContain("GatewayUnavailableError: Stripe is unavailable");
+    expect(page).toContain(`Redrive message ${ids[0]}`);
+
+    expect(await dlq.redrive([ids[0]!, "no-such-message"])).toEqual({
+      moved: 1,
+      notFound: ["no-such-message"],
+    });
+    expect((await dlq.list()).map((l) => l.messageId)).toEqual([ids[1]]);
+    expect((await notes.get([ids[0]!])).size).toBe(0);
+    const { Messages = [] } = await clients.sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: queues.main.url, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
+    );
+    expect(Messages.map((m) => m.Body)).toEqual([bodies[0]]);
+
+    expect(await dlq.redrive()).toEqual({ moved: 1, notFound: [] });
+    expect(await dlq.list()).toEqual([]);
+  });
+});
