@@ -1,4 +1,4 @@
-import { apiThrottling } from "../packages/topology/src";
+import { apiThrottling, functionHandlers } from "../packages/topology/src";
 import { stripe } from "./config";
 import { fraudEnvironment, lambdaDefaults } from "./functions";
 import { secrets } from "./secrets";
@@ -19,7 +19,7 @@ export const api = new sst.aws.ApiGatewayV2("Api", {
 api.route("$default", {
   ...lambdaDefaults,
   name: "PaymentsApi",
-  handler: "packages/functions/src/api/handler.handler",
+  handler: functionHandlers.api,
   timeout: "30 seconds",
   memory: "1024 MB",
   link: [

@@ -1,3 +1,4 @@
+import { functionHandlers } from "../packages/topology/src";
 import { api } from "./api";
 import { relayFunction } from "./outbox";
 import { orderDlq, orderQueue } from "./queues";
@@ -12,7 +13,7 @@ import { readModels, transactionLog } from "./storage";
  */
 export const operationsConsole = new sst.aws.Function("OperationsConsole", {
   ...relayFunction,
-  handler: "packages/functions/src/console/handler.handler",
+  handler: functionHandlers.console,
   timeout: "30 seconds",
   link: [...relayFunction.link, readModels, transactionLog, orderQueue, orderDlq, secrets.JwtSecret],
 });

@@ -1,4 +1,4 @@
-import { orderStatusSubscription } from "../packages/topology/src";
+import { functionHandlers, orderStatusSubscription } from "../packages/topology/src";
 import { lambdaDefaults } from "./functions";
 import { orderStatusQueue } from "./queues";
 import { eventStore, orders } from "./storage";
@@ -12,7 +12,7 @@ export const orderStatus = orderStatusQueue.subscribe(
   {
     ...lambdaDefaults,
     name: "OrderStatus",
-    handler: "packages/functions/src/order-status/handler.handler",
+    handler: functionHandlers.orderStatus,
     timeout: "30 seconds",
     memory: "512 MB",
     link: [eventStore, orders],

@@ -1,4 +1,4 @@
-import { outboxDefaults, schedules, streamSubscriptions } from "../packages/topology/src";
+import { functionHandlers, outboxDefaults, schedules, streamSubscriptions } from "../packages/topology/src";
 import { bus } from "./bus";
 import { kafka } from "./config";
 import { eventStreamSubscription, lambdaDefaults } from "./functions";
@@ -23,7 +23,7 @@ export const relay = eventStore.subscribe(
   "OutboxRelay",
   {
     ...relayFunction,
-    handler: "packages/functions/src/outbox-relay/handler.handler",
+    handler: functionHandlers.outboxRelay,
     timeout: "60 seconds",
   },
   eventStreamSubscription(streamSubscriptions.relay, relayFailures),
@@ -34,7 +34,7 @@ export const sweeper = new sst.aws.Cron(schedules.sweeper.name, {
   schedule: schedules.sweeper.expression,
   function: {
     ...relayFunction,
-    handler: "packages/functions/src/outbox-relay/sweeper.handler",
+    handler: functionHandlers.outboxSweeper,
     timeout: "60 seconds",
     link: [...relayFunction.link, relayFailures],
     permissions: [
@@ -51,7 +51,7 @@ export const cleanup = new sst.aws.Cron(schedules.cleanup.name, {
   schedule: schedules.cleanup.expression,
   function: {
     ...relayFunction,
-    handler: "packages/functions/src/outbox-relay/cleanup.handler",
+    handler: functionHandlers.outboxCleanup,
     timeout: "300 seconds",
     link: [outboxDeliveries],
   },

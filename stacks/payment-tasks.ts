@@ -1,4 +1,4 @@
-import { stepFunctionTasks, taskParameterName } from "../packages/topology/src";
+import { functionHandlers, stepFunctionTasks, taskParameterName } from "../packages/topology/src";
 import { stripe } from "./config";
 import { fraudEnvironment, lambdaDefaults } from "./functions";
 import { secrets } from "./secrets";
@@ -9,7 +9,7 @@ export const paymentTasks = Object.fromEntries(
   stepFunctionTasks.map((task) => {
     const fn = new sst.aws.Function(`PaymentTask${task[0]!.toUpperCase()}${task.slice(1)}`, {
       ...lambdaDefaults,
-      handler: `packages/functions/src/payment-tasks/handler.${task}`,
+      handler: functionHandlers[`${task}Task`],
       timeout: "30 seconds",
       memory: "512 MB",
       link: [eventStore, readModels, stripe, secrets.StripeSecretKey],

@@ -1,4 +1,4 @@
-import { orderSubscription } from "../packages/topology/src";
+import { functionHandlers, orderSubscription } from "../packages/topology/src";
 import { stripe } from "./config";
 import { fraudEnvironment, lambdaDefaults } from "./functions";
 import { orderQueue, orderQueueFifo } from "./queues";
@@ -8,7 +8,7 @@ import { eventStore, readModels } from "./storage";
 /** process-payment: the order queues' consumer (SPEC §4.1), batch 10 with partial responses. */
 const processPayment = {
   ...lambdaDefaults,
-  handler: "packages/functions/src/process-payment/handler.handler",
+  handler: functionHandlers.processPayment,
   // The queues keep messages invisible for 180 s: six times this, as AWS advises for SQS event sources.
   timeout: "30 seconds" as const,
   memory: "1024 MB" as const,

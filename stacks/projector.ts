@@ -1,4 +1,4 @@
-import { streamSubscriptions } from "../packages/topology/src";
+import { functionHandlers, streamSubscriptions } from "../packages/topology/src";
 import { eventStreamSubscription, lambdaDefaults } from "./functions";
 import { projectorFailures } from "./queues";
 import { eventStore, readModels, transactionLog } from "./storage";
@@ -8,7 +8,7 @@ export const projector = eventStore.subscribe(
   "Projector",
   {
     ...lambdaDefaults,
-    handler: "packages/functions/src/projector/handler.handler",
+    handler: functionHandlers.projector,
     timeout: "60 seconds",
     memory: "512 MB",
     link: [eventStore, readModels, transactionLog],

@@ -372,6 +372,14 @@ export async function startStripeProxy(options: {
     const body = Buffer.concat(chunks).toString();
     const url = new URL(req.url ?? "/", "http://proxy");
     const method = req.method ?? "GET";
+    if (method === "GET" && url.pathname === "/_proxy/ledger") {
+      // Not Stripe's: what moved money per order, for `npm run simulate` (a separate process).
+      const prefix = url.searchParams.get("orderPrefix") ?? "";
+      const orders = Object.fromEntries([...byOrder].filter(([order]) => order.startsWith(prefix)));
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify({ orders }));
+      return;
+    }
     const form = parseForm(body);
     const intentId = url.pathname.split("/")[3];
     const known = intentId ? intents.get(intentId) : intents.get(form.get("payment_intent") ?? "");

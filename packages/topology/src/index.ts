@@ -234,3 +234,49 @@ export const schedules = {
   sweeper: { name: "OutboxSweeper", expression: "rate(1 minute)" },
   cleanup: { name: "OutboxCleanup", expression: "rate(1 day)" },
 } as const;
+
+/** Where the functions' metrics go: Powertools' namespace, and its `service` dimension. */
+export const metricsNamespace = { namespace: "Payments", service: "payments" } as const;
+
+/**
+ * The alarms of SPEC §8, on the functions' own metrics (namespace {@link metricsNamespace}). Each
+ * sends to the `Alarms` SNS topic.
+ */
+export const alarms = {
+  /** Webhook answers of 4xx/5xx over all webhooks received, in percent, over 5 minutes. */
+  webhookErrorRate: {
+    name: "WebhookErrorRate",
+    errors: "WebhookErrors",
+    received: "WebhooksReceived",
+    thresholdPercent: 5,
+    periodSeconds: 300,
+  },
+  /** The relay failing more than 3 times in a row: a failed batch in each of 4 consecutive minutes. */
+  relayFailing: { name: "OutboxRelayFailing", metric: "OutboxRelayErrors", consecutiveMinutes: 4 },
+  /** More than 10 failed cleanup runs in a day. */
+  cleanupFailures: {
+    name: "OutboxCleanupFailures",
+    metric: "OutboxCleanupErrors",
+    threshold: 10,
+    periodSeconds: 86_400,
+  },
+  /** A cold start (process start to first invocation) over 3 s, any function, within 5 minutes. */
+  coldStart: { name: "ColdStartOver3s", metric: "ColdStartDuration", thresholdMs: 3000, periodSeconds: 300 },
+} as const;
+
+/**
+ * Every Lambda's entry, as SST's `handler` (`file.export`): read by stacks/ and by the cold-start
+ * bench, which bundles each the way SST does.
+ */
+export const functionHandlers = {
+  api: "packages/functions/src/api/handler.handler",
+  console: "packages/functions/src/console/handler.handler",
+  processPayment: "packages/functions/src/process-payment/handler.handler",
+  projector: "packages/functions/src/projector/handler.handler",
+  outboxRelay: "packages/functions/src/outbox-relay/handler.handler",
+  outboxSweeper: "packages/functions/src/outbox-relay/sweeper.handler",
+  outboxCleanup: "packages/functions/src/outbox-relay/cleanup.handler",
+  orderStatus: "packages/functions/src/order-status/handler.handler",
+  collectTask: "packages/functions/src/payment-tasks/handler.collect",
+  refundTask: "packages/functions/src/payment-tasks/handler.refund",
+} as const;

@@ -3,7 +3,7 @@ import { fraudThresholdsFromConfig } from "@payments/core";
 import { handle } from "hono/aws-lambda";
 import { Resource } from "sst";
 import { lazy } from "../shared/lazy";
-import { logger } from "../shared/observability";
+import { logger, metrics, withColdStartMetric } from "../shared/observability";
 import { createWiring } from "../shared/wiring";
 import { createApiApp } from "./app";
 import { createIdempotentRunner } from "./idempotency";
@@ -32,6 +32,7 @@ export const app = createApiApp({
     payosChecksumKey: Resource.PayOSChecksumKey.value,
   }),
   logger,
+  metrics,
 });
 
-export const handler = handle(app);
+export const handler = withColdStartMetric(handle(app));

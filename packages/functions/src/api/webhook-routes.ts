@@ -1,4 +1,5 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
+import { type Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import { verifyPayosSignature, verifyStripeSignature, verifyZaloPayMac } from "@payments/adapters/webhooks";
 import type { EventMetadata } from "@payments/events";
 import { Hono } from "hono";
@@ -22,6 +23,8 @@ export interface WebhookRoutesDeps {
   readonly webhooks: () => WebhookService;
   readonly webhookSecrets: () => WebhookSecrets;
   readonly logger: Logger;
+  /** `WebhooksReceived` and `WebhookErrors` (an answer of 4xx or 5xx), for the error-rate alarm. */
+  readonly metrics?: Metrics;
 }
 
 /** Lenient reads of the providers' bodies: only the fields used are checked; providers add fields. */
@@ -74,6 +77,13 @@ const unauthorized = (provider: string) =>
  */
 export function webhookRoutes(deps: WebhookRoutesDeps) {
   const app = new Hono();
+  app.use("*", async (c, next) => {
+    await next();
+    if (!deps.metrics) return;
+    deps.metrics.addMetric("WebhooksReceived", MetricUnit.Count, 1);
+    if (c.res.status >= 400) deps.metrics.addMetric("WebhookErrors", MetricUnit.Count, 1);
+    deps.metrics.publishStoredMetrics();
+  });
 
   const metadataFor = (provider: string, id: string): EventMetadata => ({
     correlationId: `${provider}:${id}`,

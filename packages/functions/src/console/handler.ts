@@ -10,7 +10,7 @@ import { redrive } from "../outbox-relay/operations";
 import { createRelayWiring } from "../outbox-relay/wiring";
 import { replayProjections } from "../projector/replay";
 import { lazy } from "../shared/lazy";
-import { logger } from "../shared/observability";
+import { logger, withColdStartMetric } from "../shared/observability";
 import { createConsoleApp } from "./app";
 import { createOrderDlq } from "./order-dlq";
 
@@ -58,4 +58,4 @@ export const consoleApp = createConsoleApp({
   logger,
 });
 
-export const handler = handle(consoleApp);
+export const handler = withColdStartMetric(handle(consoleApp));

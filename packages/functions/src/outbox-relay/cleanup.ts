@@ -1,16 +1,24 @@
 import { MetricUnit } from "@aws-lambda-powertools/metrics";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { createOutboxDeliveries } from "@payments/adapters/dynamodb";
+import { Resource } from "sst";
+import { lazy } from "../shared/lazy";
 import { logger, metrics } from "../shared/observability";
 import { cleanupResolvedFailures } from "./cleanup-job";
-import { createRelayWiring } from "./wiring";
+import { outboxConfig } from "./config";
 
-const wiring = createRelayWiring();
+// The delivery table only: the cleanup publishes nothing, so it bundles neither Kafka nor EventBridge.
+const config = outboxConfig();
+const deliveries = lazy(() =>
+  createOutboxDeliveries({ client: new DynamoDBClient({}), tableName: Resource.OutboxDeliveries.name }),
+);
 
 /** The cleanup job (daily, SPEC §5). */
 export async function handler() {
   try {
     const counts = await cleanupResolvedFailures({
-      deliveries: wiring.deliveries(),
-      retentionDays: wiring.config.retentionDays,
+      deliveries: deliveries(),
+      retentionDays: config.retentionDays,
     });
     metrics.addMetric("OutboxFailuresDeleted", MetricUnit.Count, counts.deleted);
     logger.info("outbox cleanup done", counts);

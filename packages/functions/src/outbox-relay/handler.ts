@@ -1,6 +1,6 @@
 import { MetricUnit } from "@aws-lambda-powertools/metrics";
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from "aws-lambda";
-import { logger, metrics } from "../shared/observability";
+import { logger, metrics, withColdStartMetric } from "../shared/observability";
 import { batchItemFailures, readStreamBatch } from "../shared/stream-records";
 import type { Relay } from "./relay";
 import { createRelayWiring } from "./wiring";
@@ -43,4 +43,4 @@ export function createRelayHandler(deps: { relay: () => Relay }) {
 const wiring = createRelayWiring();
 
 /** The outbox relay: a DynamoDB Streams Lambda on the event table, filtered to event items. */
-export const handler = createRelayHandler({ relay: wiring.relay });
+export const handler = withColdStartMetric(createRelayHandler({ relay: wiring.relay }));

@@ -1,18 +1,17 @@
-import { createReadModelStore } from "@payments/adapters/dynamodb";
-import { defaultFraudThresholds } from "@payments/core";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { createDynamoEventStore, createReadModelStore } from "@payments/adapters/dynamodb";
 import { Resource } from "sst";
 import { lazy } from "../shared/lazy";
-import { logger } from "../shared/observability";
-import { createWiring } from "../shared/wiring";
+import { logger, withColdStartMetric } from "../shared/observability";
 import { createProjector, createProjectorHandler } from "./project";
 
-// The projector screens nothing: the wiring's fraud thresholds are never used here.
-const wiring = createWiring({ fraudThresholds: defaultFraudThresholds });
+// Its own clients, not the payment flow's wiring: the projector never charges, so it bundles no Stripe.
+const dynamodb = lazy(() => new DynamoDBClient({}));
 const projector = lazy(() =>
   createProjector({
-    store: wiring.store(),
+    store: createDynamoEventStore({ client: dynamodb(), tableName: Resource.EventStore.name }),
     readModels: createReadModelStore({
-      client: wiring.dynamodb(),
+      client: dynamodb(),
       tableName: Resource.ReadModels.name,
       transactionLogTableName: Resource.TransactionLog.name,
     }),
@@ -21,7 +20,7 @@ const projector = lazy(() =>
 
 let handle: ReturnType<typeof createProjectorHandler> | undefined;
 /** The projector: a DynamoDB Streams Lambda on the event table, filtered to event items. */
-export const handler: ReturnType<typeof createProjectorHandler> = (event) => {
+export const handler: ReturnType<typeof createProjectorHandler> = withColdStartMetric((event) => {
   handle ??= createProjectorHandler({ projector: projector(), logger });
   return handle(event);
-};
+});

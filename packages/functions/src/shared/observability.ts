@@ -1,6 +1,28 @@
 import { Logger } from "@aws-lambda-powertools/logger";
-import { Metrics } from "@aws-lambda-powertools/metrics";
+import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
+import { metricsNamespace } from "@payments/topology";
 
 /** One logger and one metrics object per container, shared by the functions' code. */
-export const logger = new Logger({ serviceName: "payments" });
-export const metrics = new Metrics({ namespace: "Payments", serviceName: "payments" });
+export const logger = new Logger({ serviceName: metricsNamespace.service });
+export const metrics = new Metrics({
+  namespace: metricsNamespace.namespace,
+  serviceName: metricsNamespace.service,
+});
+
+let cold = true;
+
+/**
+ * Wraps a Lambda handler so that its container's first invocation records `ColdStartDuration`:
+ * the milliseconds from the Node process's start to that invocation (runtime start and every
+ * import: what the cold start alarm of SPEC §8 watches). Published at once, on its own.
+ */
+export function withColdStartMetric<A extends unknown[], R>(handler: (...args: A) => R): (...args: A) => R {
+  return (...args: A) => {
+    if (cold) {
+      cold = false;
+      metrics.addMetric("ColdStartDuration", MetricUnit.Milliseconds, Math.round(process.uptime() * 1000));
+      metrics.publishStoredMetrics();
+    }
+    return handler(...args);
+  };
+}

@@ -17,8 +17,12 @@ const ulid = monotonicFactory();
  * processor and the payment service. Handlers take what they call, so nothing is built that a
  * function never uses.
  */
-export function createWiring(options: { fraudThresholds: FraudThresholds }) {
-  const dynamodb = lazy(() => new DynamoDBClient({}));
+export function createWiring(options: {
+  fraudThresholds: FraudThresholds;
+  /** The DynamoDB client to use instead of a plain one (the bench's, which counts what it sends). */
+  dynamodb?: () => DynamoDBClient;
+}) {
+  const dynamodb = lazy(options.dynamodb ?? (() => new DynamoDBClient({})));
   const store = lazy(() =>
     createDynamoEventStore({ client: dynamodb(), tableName: Resource.EventStore.name }),
   );

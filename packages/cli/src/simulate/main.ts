@@ -1,0 +1,308 @@
+/**
+ * `npm run simulate -- --payments N [--rate R] [--fifo] [--stack .dev/stack.json]`: the Black Friday
+ * burst against the dev stack (`npm run dev` running). Sends N realistic payment requests to the
+ * order queue (formats A and B, a few malformed, a few declined cards, some orders sent twice),
+ * shows progress, waits for the outcomes in the read model, and prints what happened: processed,
+ * failed, rejected, malformed, DLQ'd and duplicate counts, the charges the Stripe proxy counted,
+ * throughput, and latency percentiles from enqueue to the outcome and to the projection.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { GetQueueAttributesCommand, SendMessageBatchCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { DynamoDBDocumentClient, paginateScan } from "@aws-sdk/lib-dynamodb";
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from "@payments/local";
+import { SingleBar } from "cli-progress";
+
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
+
+const { values } = parseArgs({
+  options: {
+    payments: { type: "string", default: "1000" },
+    rate: { type: "string" },
+    fifo: { type: "boolean", default: false },
+    stack: { type: "string", default: ".dev/stack.json" },
+    "timeout-seconds": { type: "string", default: "1800" },
+  },
+});
+
+interface Stack {
+  awsEndpoint: string;
+  dynamoEndpoint: string;
+  stripeUrl: string;
+  tables: { readModels: string };
+  queues: { orders: string; ordersDlq: string; ordersFifo?: string };
+}
+
+type Kind = "formatA" | "formatB" | "malformed" | "declined" | "repeat";
+
+interface Sent {
+  readonly orderId: string;
+  readonly kind: Kind;
+  sentAt: number;
+}
+
+function fail(message: string): never {
+  console.error(`simulate: ${message}`);
+  process.exit(2);
+}
+
+/** A deterministic mix, by position: 1 % malformed, 2 % declined, 3 % sent twice, 15 % format B. */
+function kindOf(i: number): Kind {
+  const r = (i * 7919) % 100;
+  if (r === 0) return "malformed";
+  if (r < 3) return "declined";
+  if (r < 6) return "repeat";
+  if (r < 21) return "formatB";
+  return "formatA";
+}
+
+/** Prices as shops set them, in major units as the order service sends them. */
+const PRICES = ["4.99", "12.50", "19.99", "25.99", "49.00", "79.95", "120.00", "349.99"];
+
+function messageBody(run: string, i: number, kind: Kind): { orderId: string; body: string } {
+  const orderId = `sim-${run}-${i}`;
+  const customer = `cus-sim-${run}-${i % 997}`;
+  const amount = PRICES[i % PRICES.length]!;
+  switch (kind) {
+    case "malformed":
+      return {
+        orderId,
+        body: JSON.stringify({
+          order_id: orderId,
+          amount: "twelve dollars",
+          payment_method_id: "pm_card_visa",
+        }),
+      };
+    case "declined":
+      return {
+        orderId,
+        body: JSON.stringify({
+          order_id: orderId,
+          customer_id: customer,
+          amount,
+          payment_method_id: "pm_card_chargeDeclined",
+        }),
+      };
+    case "formatB":
+      return {
+        orderId,
+        body: JSON.stringify({
+          payment_id: `simpay-${run}-${i}`,
+          order_id: orderId,
+          customer_id: customer,
+          amount,
+          payment_method: "card",
+          payment_method_id: "pm_card_visa",
+          billing_address: { street: "1 Main St", city: "Springfield", state: "IL", zip: "62701" },
+        }),
+      };
+    default:
+      return {
+        orderId,
+        body: JSON.stringify({
+          order_id: orderId,
+          customer_id: customer,
+          amount,
+          payment_method_id: "pm_card_visa",
+        }),
+      };
+  }
+}
+
+const percentile = (sorted: readonly number[], p: number) =>
+  sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]! : Number.NaN;
+
+async function main() {
+  if (!existsSync(values.stack!)) fail(`no ${values.stack}: start the dev stack first (npm run dev)`);
+  const stack = JSON.parse(readFileSync(values.stack!, "utf8")) as Stack;
+  const total = Number(values.payments);
+  if (!Number.isInteger(total) || total < 1) fail(`--payments takes a whole number, not ${values.payments}`);
+  const rate = values.rate ? Number(values.rate) : undefined;
+  if (rate !== undefined && !(rate > 0)) fail(`--rate takes messages per second, not ${values.rate}`);
+  const queueUrl = values.fifo ? stack.queues.ordersFifo : stack.queues.orders;
+  if (!queueUrl) fail("this dev stack has no FIFO order queue");
+
+  const common = { region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS };
+  const sqs = new SQSClient({ ...common, endpoint: stack.awsEndpoint });
+  const doc = DynamoDBDocumentClient.from(new DynamoDBClient({ ...common, endpoint: stack.dynamoEndpoint }));
+  const dlqDepth = async () =>
+    Number(
+      (
+        await sqs.send(
+          new GetQueueAttributesCommand({
+            QueueUrl: stack.queues.ordersDlq,
+            AttributeNames: ["ApproximateNumberOfMessages"],
+          }),
+        )
+      ).Attributes?.ApproximateNumberOfMessages ?? 0,
+    );
+  const dlqBefore = await dlqDepth();
+  const run = Date.now().toString(36);
+  const sent = new Map<string, Sent>();
+  const messages: Array<{ orderId: string; body: string }> = [];
+  for (let i = 0; i < total; i++) {
+    const kind = kindOf(i);
+    const m = messageBody(run, i, kind);
+    sent.set(m.orderId, { orderId: m.orderId, kind, sentAt: 0 });
+    messages.push(m);
+    // The order service sends some orders twice (a retry after a timeout): the same body again.
+    if (kind === "repeat") messages.push(m);
+  }
+
+  console.log(
+    `simulate: ${total} orders (${messages.length} messages with the repeats) to ${values.fifo ? "the FIFO" : "the"} order queue${rate ? ` at ${rate}/s` : " as fast as it takes them"}; run ${run}`,
+  );
+  const bar = process.stdout.isTTY
+    ? new SingleBar({ format: "simulate [{bar}] {value}/{total} {stage}" })
+    : undefined;
+  bar?.start(messages.length, 0, { stage: "sent" });
+  const started = Date.now();
+  for (let i = 0; i < messages.length; i += 10) {
+    const chunk = messages.slice(i, i + 10);
+    if (rate) {
+      const due = started + (i / rate) * 1000;
+      if (due > Date.now()) await new Promise((resolve) => setTimeout(resolve, due - Date.now()));
+    }
+    const now = Date.now();
+    for (const m of chunk) {
+      const s = sent.get(m.orderId)!;
+      if (!s.sentAt) s.sentAt = now;
+    }
+    const out = await sqs.send(
+      new SendMessageBatchCommand({
+        QueueUrl: queueUrl,
+        Entries: chunk.map((m, n) => ({
+          Id: String(n),
+          MessageBody: m.body,
+          ...(values.fifo
+            ? { MessageGroupId: m.orderId, MessageDeduplicationId: `${m.orderId}-${i + n}` }
+            : {}),
+        })),
+      }),
+    );
+    if (out.Failed?.length)
+      fail(`the queue refused ${out.Failed.length} message(s): ${out.Failed[0]?.Message}`);
+    bar?.update(i + chunk.length, { stage: "sent" });
+    if (
+      !bar &&
+      Math.floor((i + chunk.length) / (messages.length / 10)) > Math.floor(i / (messages.length / 10))
+    )
+      console.log(`simulate: ${i + chunk.length}/${messages.length} sent`);
+  }
+  const sendSeconds = (Date.now() - started) / 1000;
+  bar?.stop();
+  console.log(`simulate: sent in ${sendSeconds.toFixed(1)} s; waiting for the outcomes in the read model…`);
+
+  // The outcomes, as the projection shows them: one scan of the read model's payment views a second.
+  const expected = [...sent.values()].filter((s) => s.kind !== "malformed").length;
+  const seen = new Map<
+    string,
+    { status: string; paymentIds: Set<string>; seenAt: number; outcomeAt: number }
+  >();
+  const terminal = new Set([
+    "captured",
+    "authorized",
+    "failed",
+    "rejected",
+    "refunded",
+    "partially_refunded",
+    "cancelled",
+  ]);
+  const waitBar = process.stdout.isTTY
+    ? new SingleBar({ format: "outcomes [{bar}] {value}/{total}" })
+    : undefined;
+  waitBar?.start(expected, 0);
+  const deadline = Date.now() + Number(values["timeout-seconds"]) * 1000;
+  let lastProgress = Date.now();
+  let lastCount = 0;
+  while (Date.now() < deadline) {
+    const scanAt = Date.now();
+    const pages = paginateScan(
+      { client: doc, pageSize: 1000 },
+      {
+        TableName: stack.tables.readModels,
+        FilterExpression: "begins_with(#v.#o, :prefix)",
+        ExpressionAttributeNames: { "#v": "view", "#o": "orderId" },
+        ExpressionAttributeValues: { ":prefix": `sim-${run}-` },
+        ProjectionExpression: "#v",
+      },
+    );
+    for await (const page of pages) {
+      for (const item of page.Items ?? []) {
+        const view = item.view as { orderId: string; paymentId: string; status: string; updatedAt: string };
+        const entry = seen.get(view.orderId) ?? {
+          status: "",
+          paymentIds: new Set(),
+          seenAt: 0,
+          outcomeAt: 0,
+        };
+        entry.paymentIds.add(view.paymentId);
+        if (terminal.has(view.status) && !entry.seenAt) {
+          entry.seenAt = scanAt;
+          entry.outcomeAt = Date.parse(view.updatedAt);
+        }
+        entry.status = view.status;
+        seen.set(view.orderId, entry);
+      }
+    }
+    const done = [...seen.values()].filter((e) => e.seenAt).length;
+    waitBar?.update(done);
+    if (done !== lastCount) {
+      lastCount = done;
+      lastProgress = Date.now();
+      if (!waitBar) console.log(`simulate: ${done}/${expected} outcomes`);
+    }
+    if (done >= expected) break;
+    // Nothing new for a minute: what is left went to the DLQ or is stuck; report it as such.
+    if (Date.now() - lastProgress > 60_000) break;
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+  waitBar?.stop();
+
+  const ledger = (await (await fetch(`${stack.stripeUrl}/_proxy/ledger?orderPrefix=sim-${run}-`)).json()) as {
+    orders: Record<string, { intents: number; authorizations: number; charges: number; refunds: number }>;
+  };
+  const charges = Object.values(ledger.orders).reduce((n, o) => n + o.charges, 0);
+  const chargedTwice = Object.entries(ledger.orders)
+    .filter(([, o]) => o.charges > 1)
+    .map(([order]) => order);
+  const byStatus: Record<string, number> = {};
+  for (const e of seen.values()) if (e.seenAt) byStatus[e.status] = (byStatus[e.status] ?? 0) + 1;
+  const toOutcome = [...seen.entries()]
+    .filter(([, e]) => e.seenAt)
+    .map(([order, e]) => e.outcomeAt - sent.get(order)!.sentAt)
+    .sort((a, b) => a - b);
+  const toProjection = [...seen.entries()]
+    .filter(([, e]) => e.seenAt)
+    .map(([order, e]) => e.seenAt - sent.get(order)!.sentAt)
+    .sort((a, b) => a - b);
+  const lastOutcome = Math.max(...[...seen.values()].filter((e) => e.seenAt).map((e) => e.outcomeAt));
+  const processedSeconds = (lastOutcome - started) / 1000;
+  const outcomes = toOutcome.length;
+  const dlqd = (await dlqDepth()) - dlqBefore;
+  const count = (kind: Kind) => [...sent.values()].filter((s) => s.kind === kind).length;
+  const morePayments = [...seen.values()].filter((e) => e.paymentIds.size > 1).length;
+
+  console.log(`
+simulate: ${total} orders, ${messages.length} messages (${count("repeat")} orders sent twice), run ${run}
+  processed          ${(byStatus.captured ?? 0) + (byStatus.authorized ?? 0)} (captured ${byStatus.captured ?? 0}, authorized for review ${byStatus.authorized ?? 0})
+  failed (declined)  ${byStatus.failed ?? 0} of ${count("declined")} sent with a declining card
+  rejected (fraud)   ${byStatus.rejected ?? 0}
+  malformed          ${count("malformed")} sent; not retried, no payment (the processor logs each)
+  no outcome         ${expected - outcomes}
+  DLQ'd              ${dlqd}
+  duplicates         ${count("repeat")} orders sent twice → ${morePayments} order(s) with more than one payment
+  Stripe charges     ${charges} counted at the proxy; ${chargedTwice.length} order(s) charged more than once
+  throughput         ${(outcomes / Math.max(processedSeconds, 0.001)).toFixed(1)} payments/s (first send → last outcome, ${processedSeconds.toFixed(1)} s); sending took ${sendSeconds.toFixed(1)} s
+  enqueue → outcome appended     p50 ${percentile(toOutcome, 50)} ms  p90 ${percentile(toOutcome, 90)} ms  p99 ${percentile(toOutcome, 99)} ms  max ${toOutcome.at(-1)} ms
+  enqueue → seen in projection   p50 ${percentile(toProjection, 50)} ms  p90 ${percentile(toProjection, 90)} ms  p99 ${percentile(toProjection, 99)} ms  (read model scanned once a second)`);
+  sqs.destroy();
+  doc.destroy();
+  process.exit(chargedTwice.length || morePayments || expected - outcomes ? 1 : 0);
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
