@@ -148,13 +148,16 @@ export async function runProcessorCpuBench(
     const inFlight: Record<string, { count: number; since: number }> = {};
     const serverOf = new WeakMap<ClientRequest, string>();
     const enter = (key: string) => {
-      const slot = (inFlight[key] ??= { count: 0, since: 0 });
-      if (slot.count++ === 0) slot.since = performance.now();
+      inFlight[key] ??= { count: 0, since: 0 };
+      const slot = inFlight[key];
+      if (slot.count === 0) slot.since = performance.now();
+      slot.count += 1;
     };
     const leave = (key: string) => {
       const slot = inFlight[key];
       if (!slot || slot.count === 0) return;
-      if (--slot.count === 0) waiting[key] = (waiting[key] ?? 0) + performance.now() - slot.since;
+      slot.count -= 1;
+      if (slot.count === 0) waiting[key] = (waiting[key] ?? 0) + performance.now() - slot.since;
     };
     const onStart = ({ request }: { request: ClientRequest }) => {
       const server = servers[String(request.getHeader("host") ?? "")];
