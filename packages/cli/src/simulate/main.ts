@@ -256,7 +256,9 @@ async function main() {
     if (done >= expected) break;
     // Nothing new for a minute: what is left went to the DLQ or is stuck; report it as such.
     if (Date.now() - lastProgress > 60_000) break;
-    await new Promise((resolve) => setTimeout(resolve, 1000));
+    // A scan of a large read model loads DynamoDB Local too: look at most a third of the time.
+    const scanMs = Date.now() - scanAt;
+    await new Promise((resolve) => setTimeout(resolve, Math.max(1000, 2 * scanMs)));
   }
   waitBar?.stop();
 
@@ -296,7 +298,7 @@ simulate: ${total} orders, ${messages.length} messages (${count("repeat")} order
   Stripe charges     ${charges} counted at the proxy; ${chargedTwice.length} order(s) charged more than once
   throughput         ${(outcomes / Math.max(processedSeconds, 0.001)).toFixed(1)} payments/s (first send → last outcome, ${processedSeconds.toFixed(1)} s); sending took ${sendSeconds.toFixed(1)} s
   enqueue → outcome appended     p50 ${percentile(toOutcome, 50)} ms  p90 ${percentile(toOutcome, 90)} ms  p99 ${percentile(toOutcome, 99)} ms  max ${toOutcome.at(-1)} ms
-  enqueue → seen in projection   p50 ${percentile(toProjection, 50)} ms  p90 ${percentile(toProjection, 90)} ms  p99 ${percentile(toProjection, 99)} ms  (read model scanned once a second)`);
+  enqueue → seen in projection   p50 ${percentile(toProjection, 50)} ms  p90 ${percentile(toProjection, 90)} ms  p99 ${percentile(toProjection, 99)} ms  (read model scanned every second, or every 3 scan-times when scans take longer)`);
   sqs.destroy();
   doc.destroy();
   process.exit(chargedTwice.length || morePayments || expected - outcomes ? 1 : 0);

@@ -1,5 +1,6 @@
 import { createHmac } from "node:crypto";
 import { Logger } from "@aws-lambda-powertools/logger";
+import type { Metrics } from "@aws-lambda-powertools/metrics";
 import { describe, expect, it } from "vitest";
 import type { WebhookService } from "../payments/webhook-service";
 import { webhookRoutes } from "./webhook-routes";
@@ -35,5 +36,32 @@ describe("webhook replies when recording fails", () => {
     const response = await app.request("/zalopay", { method: "POST", body: "not json" });
     expect(response.status).toBe(401);
     expect(await response.json()).toMatchObject({ return_code: -1 });
+  });
+});
+
+describe("webhook metrics, for the error-rate alarm", () => {
+  it("counts every webhook received, and as an error a refusal or a ZaloPay 'call again'", async () => {
+    const counted: Record<string, number> = {};
+    const metrics = {
+      addMetric: (name: string, _unit: unknown, value: number) => {
+        counted[name] = (counted[name] ?? 0) + value;
+      },
+      publishStoredMetrics: () => undefined,
+    } as unknown as Metrics;
+    const failing = {
+      record: async () => Promise.reject(new Error("DynamoDB is unavailable")),
+    } as unknown as WebhookService;
+    const recording = { record: async () => ({ kind: "recorded" }) } as unknown as WebhookService;
+    let service = failing;
+    const app = webhookRoutes({ webhooks: () => service, webhookSecrets: () => secrets, logger, metrics });
+
+    await app.request("/zalopay", { method: "POST", body: zalopayBody() });
+    await app.request("/zalopay", { method: "POST", body: "not json" });
+    await app.request("/payos", { method: "POST", body: "{}" });
+    expect(counted).toEqual({ WebhooksReceived: 3, WebhookErrors: 3 });
+    service = recording;
+    const ok = await app.request("/zalopay", { method: "POST", body: zalopayBody() });
+    expect(await ok.json()).toMatchObject({ return_code: 1 });
+    expect(counted).toEqual({ WebhooksReceived: 4, WebhookErrors: 3 });
   });
 });

@@ -23,7 +23,7 @@ export interface WebhookRoutesDeps {
   readonly webhooks: () => WebhookService;
   readonly webhookSecrets: () => WebhookSecrets;
   readonly logger: Logger;
-  /** `WebhooksReceived` and `WebhookErrors` (an answer of 4xx or 5xx), for the error-rate alarm. */
+  /** `WebhooksReceived` and `WebhookErrors` (4xx/5xx, or ZaloPay's "call again"), for the error-rate alarm. */
   readonly metrics?: Metrics;
 }
 
@@ -81,7 +81,12 @@ export function webhookRoutes(deps: WebhookRoutesDeps) {
     await next();
     if (!deps.metrics) return;
     deps.metrics.addMetric("WebhooksReceived", MetricUnit.Count, 1);
-    if (c.res.status >= 400) deps.metrics.addMetric("WebhookErrors", MetricUnit.Count, 1);
+    // ZaloPay is answered 200 with return_code 0 when it must call back again: a failure too.
+    const retryLater =
+      c.res.status === 200 &&
+      c.req.path.endsWith("/zalopay") &&
+      ((await c.res.clone().json()) as { return_code?: number }).return_code === 0;
+    if (c.res.status >= 400 || retryLater) deps.metrics.addMetric("WebhookErrors", MetricUnit.Count, 1);
     deps.metrics.publishStoredMetrics();
   });
 
