@@ -332,7 +332,8 @@ export function dlqPage(options: {
 ${notice(options.notice)}
 <p>Order messages whose processing failed on each of their receives (a gateway or database outage,
 not a declined card or a malformed message, which are recorded and not retried). A redrive sends
-them back to the order queue; a payment already made for the order is not charged again.</p>
+them back to the order queue; a payment already made for the order is not charged again.
+Receives count every receive, this page's looks included, as SQS counts them.</p>
 ${
   letters.length === 0
     ? html`<p role="status">The DLQ is empty.</p>`
