@@ -77,6 +77,9 @@ export async function startDev(knobs: Record<string, string> = {}): Promise<Runn
     process: child,
     output: () => output,
     interrupt() {
+      if (child.exitCode !== null || child.signalCode !== null) {
+        return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
+      }
       const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
         child.once("exit", (code, signal) => resolve({ code, signal })),
       );
