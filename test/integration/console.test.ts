@@ -134,6 +134,28 @@ describe("the console's pages", () => {
     expect(await json.json()).toMatchObject({ type: "/problems/payment-not-found", status: 404 });
   });
 
+  it("answers an id that is no payment id, or an oversized form, with a problem: nothing reaches the store", async () => {
+    const long = await app.request(
+      `/console/payments/pay_${"x".repeat(3000)}`,
+      bearer(reader, { accept: "application/json" }),
+    );
+    expect(long.status).toBe(404);
+    expect(await long.json()).toMatchObject({ type: "/problems/payment-not-found" });
+    const search = await app.request(
+      `/console/payments?by=payment&q=${encodeURIComponent("pay_<script>")}`,
+      bearer(reader),
+    );
+    expect(search.status).toBe(200);
+    expect(await search.text()).toContain("No payment has payment id pay_&lt;script&gt;");
+    const tooLarge = await app.request("/console/sign-in", {
+      method: "POST",
+      headers: { accept: "application/json", "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ token: "x".repeat(70 * 1024) }),
+    });
+    expect(tooLarge.status).toBe(413);
+    expect(await tooLarge.json()).toMatchObject({ type: "/problems/too-large" });
+  });
+
   it("lists a customer's payments from the read model, amounts in major units, and escapes what it shows", async () => {
     const customerId = `cus_<b>${ulid()}</b>`;
     const paymentId = `pay_${ulid()}`;

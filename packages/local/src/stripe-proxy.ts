@@ -52,6 +52,8 @@ export interface MoneyCount {
 export interface FaultRule {
   /** Matches requests whose PaymentIntent carries this metadata.orderId. */
   readonly orderId?: string;
+  /** Matches requests for this payment method (the request's, else its PaymentIntent's). */
+  readonly paymentMethod?: string;
   /** Matches requests whose path contains this. */
   readonly pathIncludes?: string;
   readonly method?: string;
@@ -108,11 +110,12 @@ const DECLINES: Record<string, { code: string; decline_code: string; message: st
   },
 };
 /**
- * Not Stripe's: a payment method that the proxy answers with 503 on every request that carries it,
- * as if the gateway were down for it. An order paid with it fails transiently on every receive and
- * reaches the DLQ, for the dev stack and its tests (`npm run dev` has no other way to inject).
+ * Not Stripe's: a payment method that `npm run dev` makes its proxy answer with 503 on every request
+ * (a fault rule, {@link GATEWAY_DOWN_FAULT}), as if the gateway were down for it. An order paid with
+ * it fails transiently on every receive and reaches the DLQ: the dev stack has no other way to inject.
  */
 export const GATEWAY_DOWN_PAYMENT_METHOD = "pm_dev_gatewayDown";
+export const GATEWAY_DOWN_FAULT: FaultRule = { paymentMethod: GATEWAY_DOWN_PAYMENT_METHOD, respond: 503 };
 
 const REQUIRES_ACTION = new Set(["pm_card_authenticationRequired", "pm_card_threeDSecure2Required"]);
 
@@ -160,6 +163,8 @@ const wantsExpandedCharge = (form: Map<string, string>, query: URLSearchParams) 
 export async function startStripeProxy(options: {
   stripeMockUrl: string;
   port?: number;
+  /** Fault rules from the start (as {@link StripeProxy.injectFaults} adds them). */
+  faults?: readonly FaultRule[];
 }): Promise<StripeProxy> {
   const intents = new Map<string, Intent>();
   const idempotency = new Map<string, { fingerprint: string; reply: Reply }>();
@@ -179,7 +184,8 @@ export async function startStripeProxy(options: {
     }
   };
   const calls: ProxyCall[] = [];
-  let faults: Array<FaultRule & { left: number }> = [];
+  const armed = (r: FaultRule) => ({ ...r, left: r.times ?? Number.POSITIVE_INFINITY });
+  let faults: Array<FaultRule & { left: number }> = (options.faults ?? []).map(armed);
 
   const view = (intent: Intent, expandCharge: boolean) => ({
     ...intent,
@@ -356,13 +362,15 @@ export async function startStripeProxy(options: {
     method: string,
     path: string,
     orderId: string | undefined,
+    paymentMethod: string | null | undefined,
   ): (FaultRule & { left: number }) | undefined {
     return faults.find(
       (f) =>
         f.left > 0 &&
         (f.method === undefined || f.method === method) &&
         (f.pathIncludes === undefined || path.includes(f.pathIncludes)) &&
-        (f.orderId === undefined || f.orderId === orderId),
+        (f.orderId === undefined || f.orderId === orderId) &&
+        (f.paymentMethod === undefined || f.paymentMethod === paymentMethod),
     );
   }
 
@@ -407,17 +415,12 @@ export async function startStripeProxy(options: {
       res.end(JSON.stringify(reply.body));
     };
 
-    if (
-      method === "POST" &&
-      (form.get("payment_method") ?? known?.payment_method) === GATEWAY_DOWN_PAYMENT_METHOD
-    ) {
-      record(503, { fault: 503 });
-      send(
-        stripeError(503, "api_error", `the gateway is down for ${GATEWAY_DOWN_PAYMENT_METHOD} (dev proxy)`),
-      );
-      return;
-    }
-    const found = matchingFault(method, url.pathname, orderId);
+    const found = matchingFault(
+      method,
+      url.pathname,
+      orderId,
+      form.get("payment_method") ?? known?.payment_method,
+    );
     if (found) found.left -= 1;
     // "lost" and "slow" let the request through; the others answer in Stripe's place.
     const fault = found && found.respond !== "lost" && found.respond !== "slow" ? found : undefined;
@@ -514,7 +517,7 @@ export async function startStripeProxy(options: {
       return counts;
     },
     injectFaults(rules) {
-      faults = [...faults, ...rules.map((r) => ({ ...r, left: r.times ?? Number.POSITIVE_INFINITY }))];
+      faults = [...faults, ...rules.map(armed)];
     },
     clearFaults() {
       faults = [];

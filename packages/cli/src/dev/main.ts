@@ -9,6 +9,7 @@ import { parseArgs } from "node:util";
 import { serve } from "@hono/node-server";
 import {
   describeSecrets,
+  GATEWAY_DOWN_FAULT,
   linkedEnvironment,
   MissingPrerequisiteError,
   provisionLocalStack,
@@ -51,6 +52,8 @@ async function main() {
   const proxy = await startStripeProxy({
     stripeMockUrl: platform.stripeMockUrl,
     port: setting("DEV_STRIPE_PORT", 12110),
+    // pm_dev_gatewayDown: a payment whose gateway is always down, for trying the DLQ and its redrive.
+    faults: [GATEWAY_DOWN_FAULT],
   });
   let stopping = false;
   const stop = async () => {

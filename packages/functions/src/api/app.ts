@@ -6,15 +6,12 @@ import { requestId } from "hono/request-id";
 import { docsPage } from "./docs";
 import { openApiDocument } from "./openapi";
 import { type ApiEnv, type PaymentRoutesDeps, paymentRoutes } from "./payment-routes";
-import { problem, problemResponse, toProblem } from "./problem";
+import { errorDetails, MAX_BODY_BYTES, problem, problemResponse, toProblem } from "./problem";
 import { type WebhookRoutesDeps, webhookRoutes } from "./webhook-routes";
 
 export interface ApiDeps extends PaymentRoutesDeps, WebhookRoutesDeps {
   readonly logger: Logger;
 }
-
-/** SPEC §4.2: request bodies over 64 KB are refused with 413. */
-export const MAX_BODY_BYTES = 64 * 1024;
 
 /**
  * The REST API: one Hono app, a sub-app per resource mounted with `app.route()`. Every response
@@ -58,11 +55,7 @@ export function createApiApp(deps: ApiDeps) {
         requestId: c.get("requestId"),
         method: c.req.method,
         path: c.req.path,
-        error: {
-          name: (error as Error).name,
-          message: (error as Error).message,
-          stack: (error as Error).stack,
-        },
+        error: errorDetails(error),
       });
     }
     return problemResponse(p, headers);

@@ -18,6 +18,16 @@ import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { GatewayRefusedError, OrderConflictError } from "../payments/payment-service";
 
+/** SPEC §4.2: request bodies over 64 KB are refused with 413 (the console's forms too). */
+export const MAX_BODY_BYTES = 64 * 1024;
+
+/** What the logs keep of an unexpected error: never sent to a caller. */
+export const errorDetails = (error: unknown) => ({
+  name: (error as Error).name,
+  message: (error as Error).message,
+  stack: (error as Error).stack,
+});
+
 /** An RFC 9457 problem: `type` names the problem, `detail` says what to do about it. */
 export interface Problem {
   readonly type: string;

@@ -1,13 +1,22 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
 import { deliveryKey, type OutboxDeliveries, type ReadModelStore } from "@payments/adapters/dynamodb";
 import { type EventStore, foldPaymentView, PaymentNotFoundError, type PaymentView } from "@payments/core";
+import { PaymentId } from "@payments/events";
 import { outboxSinks } from "@payments/topology";
 import { type Context, Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { verify } from "hono/jwt";
 import { secureHeaders } from "hono/secure-headers";
 import { callerOf, type Scope } from "../api/auth";
-import { PROBLEM_CONTENT_TYPE, type Problem, problem, toProblem } from "../api/problem";
+import {
+  errorDetails,
+  MAX_BODY_BYTES,
+  PROBLEM_CONTENT_TYPE,
+  type Problem,
+  problem,
+  toProblem,
+} from "../api/problem";
 import { outboxStatus } from "../outbox-relay/operations";
 import type { SweepReport } from "../outbox-relay/relay";
 import type { ReplayResult } from "../projector/replay";
@@ -98,6 +107,15 @@ export function createConsoleApp(deps: ConsoleDeps) {
     await next();
     c.header("cache-control", "no-store");
   });
+  // The console's forms are a token or an id: the API's limit on bodies is plenty.
+  app.use(
+    "*",
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: (c) =>
+        respond(c, problem(413, "too-large", "The form is too large", "a console form is at most 64 KB")),
+    }),
+  );
 
   app.onError((error, c) => {
     const { problem: p, headers, unexpected } = toProblem(error);
@@ -105,11 +123,7 @@ export function createConsoleApp(deps: ConsoleDeps) {
       deps.logger.error("console request failed", {
         method: c.req.method,
         path: c.req.path,
-        error: {
-          name: (error as Error).name,
-          message: (error as Error).message,
-          stack: (error as Error).stack,
-        },
+        error: errorDetails(error),
       });
     }
     return respond(c, p, headers);
@@ -239,6 +253,7 @@ export function createConsoleApp(deps: ConsoleDeps) {
     }
     const store = deps.store();
     const byPayment = async () => {
+      if (!PaymentId.safeParse(query).success) return [];
       const view = foldPaymentView(await store.load(query));
       return view ? [view] : [];
     };
@@ -269,6 +284,8 @@ export function createConsoleApp(deps: ConsoleDeps) {
 
   app.get("/payments/:id", async (c) => {
     const paymentId = c.req.param("id");
+    // Only a well-formed id reaches the store: anything else has no payment.
+    if (!PaymentId.safeParse(paymentId).success) throw new PaymentNotFoundError(paymentId.slice(0, 80));
     const events = await deps.store().load(paymentId);
     if (events.length === 0) throw new PaymentNotFoundError(paymentId);
     const cursors = await deps.deliveries().getCursors(outboxSinks.map((sink) => ({ paymentId, sink })));
