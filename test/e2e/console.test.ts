@@ -6,7 +6,7 @@ import { issueToken } from "@payments/functions/api/auth";
 import { GATEWAY_DOWN_PAYMENT_METHOD, LOCAL_CREDENTIALS, LOCAL_REGION, secretValues } from "@payments/local";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { accepts, devKafkaBroker, type RunningDev, startDev } from "../helpers/dev-stack";
+import { accepts, callDevApi, devKafkaBroker, type RunningDev, startDev } from "../helpers/dev-stack";
 import { eventually } from "../helpers/eventually";
 
 /**
@@ -90,18 +90,7 @@ async function signIn(token: string): Promise<{ context: BrowserContext; page: P
   return { context, page };
 }
 
-async function api(method: string, path: string, body?: unknown) {
-  const response = await fetch(`${dev.stack.apiUrl}${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${dev.stack.token}`,
-      "content-type": "application/json",
-      "idempotency-key": `${method}-${path}-${Date.now()}-${Math.random()}`,
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-}
+const api = (method: string, path: string, body?: unknown) => callDevApi(dev.stack, method, path, body);
 
 /** The Kafka row of the payment page's delivery table: state and how far behind. */
 async function kafkaDelivery(page: Page, paymentId: string) {

@@ -3,7 +3,7 @@ import { SQSClient } from "@aws-sdk/client-sqs";
 import { DynamoDBDocumentClient, GetCommand } from "@aws-sdk/lib-dynamodb";
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from "@payments/local";
 import { afterAll, describe, expect, it } from "vitest";
-import { accepts, type RunningDev, startDev } from "../helpers/dev-stack";
+import { accepts, callDevApi, type RunningDev, startDev } from "../helpers/dev-stack";
 import { eventually } from "../helpers/eventually";
 import { consumeTopic, drainQueue } from "../helpers/relay";
 
@@ -27,18 +27,7 @@ describe("npm run dev", () => {
     expect(stack.apiUrl).toBe(`http://127.0.0.1:${ports.DEV_API_PORT}`);
 
     const consumer = await consumeTopic(stack.kafka.brokers, stack.kafka.topic, () => true);
-    const call = async (method: string, path: string, body?: unknown) => {
-      const response = await fetch(`${stack.apiUrl}${path}`, {
-        method,
-        headers: {
-          authorization: `Bearer ${stack.token}`,
-          "content-type": "application/json",
-          "idempotency-key": `${method}-${path}-${Date.now()}`,
-        },
-        body: body ? JSON.stringify(body) : undefined,
-      });
-      return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-    };
+    const call = (method: string, path: string, body?: unknown) => callDevApi(stack, method, path, body);
     try {
       const created = await call("POST", "/payments", {
         orderId: "ord-dev-e2e",

@@ -18,6 +18,20 @@ export interface DevStack {
   kafka: { brokers: string[]; topic: string };
 }
 
+/** A call to the dev stack's REST API with its bearer token, a fresh Idempotency-Key each time. */
+export async function callDevApi(stack: DevStack, method: string, path: string, body?: unknown) {
+  const response = await fetch(`${stack.apiUrl}${path}`, {
+    method,
+    headers: {
+      authorization: `Bearer ${stack.token}`,
+      "content-type": "application/json",
+      "idempotency-key": `${method}-${path}-${Date.now()}-${Math.random()}`,
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
 /** Whether something listens on a loopback port (a TCP connect, whatever the protocol). */
 export const accepts = (port: number) =>
   new Promise<boolean>((resolve) => {

@@ -64,49 +64,31 @@ function messageBody(run: string, i: number, kind: Kind): { orderId: string; bod
   const orderId = `sim-${run}-${i}`;
   const customer = `cus-sim-${run}-${i % 997}`;
   const amount = PRICES[i % PRICES.length]!;
+  // Format A, with some fields replaced or added (format B adds payment_id and payment_method).
+  const message = (fields: Record<string, unknown>) => ({
+    orderId,
+    body: JSON.stringify({
+      order_id: orderId,
+      customer_id: customer,
+      amount,
+      payment_method_id: "pm_card_visa",
+      ...fields,
+    }),
+  });
   switch (kind) {
     case "malformed":
-      return {
-        orderId,
-        body: JSON.stringify({
-          order_id: orderId,
-          amount: "twelve dollars",
-          payment_method_id: "pm_card_visa",
-        }),
-      };
+      return message({ amount: "twelve dollars" });
     case "declined":
-      return {
-        orderId,
-        body: JSON.stringify({
-          order_id: orderId,
-          customer_id: customer,
-          amount,
-          payment_method_id: "pm_card_chargeDeclined",
-        }),
-      };
+      return message({ payment_method_id: "pm_card_chargeDeclined" });
     case "formatB":
-      return {
-        orderId,
-        body: JSON.stringify({
-          payment_id: `simpay-${run}-${i}`,
-          order_id: orderId,
-          customer_id: customer,
-          amount,
-          payment_method: "card",
-          payment_method_id: "pm_card_visa",
-          billing_address: { street: "1 Main St", city: "Springfield", state: "IL", zip: "62701" },
-        }),
-      };
+      return message({
+        payment_id: `simpay-${run}-${i}`,
+        payment_method: "card",
+        billing_address: { street: "1 Main St", city: "Springfield", state: "IL", zip: "62701" },
+      });
     default:
-      return {
-        orderId,
-        body: JSON.stringify({
-          order_id: orderId,
-          customer_id: customer,
-          amount,
-          payment_method_id: "pm_card_visa",
-        }),
-      };
+      // "formatA", and "repeat", which is sent twice.
+      return message({});
   }
 }
 
