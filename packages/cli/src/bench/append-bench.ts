@@ -21,7 +21,7 @@ import type { PaymentEvent } from "@payments/events";
 import { ensureTable } from "@payments/local";
 import { eventStoreTable } from "@payments/topology";
 import { monotonicFactory } from "ulid";
-import { type Figures, measure, type Run, summarize } from "./measure";
+import { type Figures, joinRuns, measure, type Run, shuffled, summarize } from "./measure";
 import { writeUnits } from "./write-units";
 
 export interface AppendBenchOptions {
@@ -37,6 +37,8 @@ export interface AppendBenchResult {
   /** Each round's throughput per scenario, in round order, for ratios paired by round. */
   readonly roundOpsPerSecond: Record<ScenarioName, number[]>;
   readonly writeUnitsPerEvent: Record<ScenarioName, WriteUnits>;
+  /** Operations a scenario runs in one turn before the next scenario's turn. */
+  readonly slice: number;
 }
 
 export type ScenarioName =
@@ -132,14 +134,15 @@ export async function runAppendBench(options: AppendBenchOptions): Promise<Appen
   const { client, total, concurrency, rounds, log } = options;
   const doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
   const run = ulid().slice(-6);
-  const ourTable = `bench-events-${run}`;
-  const rawTable = `bench-raw-${run}`;
+  // Every scenario but Castore's writes to the store's own table: on DynamoDB Local, two tables of one
+  // definition were not equally fast (raw PutItem's code came out 0.9× itself, operation by
+  // operation, on the table that took twice the writes).
+  const table = `bench-events-${run}`;
   const castoreTable = `bench-castore-${run}`;
-  await ensureTable(client, eventStoreTable, ourTable);
-  await ensureTable(client, eventStoreTable, rawTable);
+  await ensureTable(client, eventStoreTable, table);
   await createCastoreTable(client, castoreTable);
 
-  const store = createDynamoEventStore({ client: doc, tableName: ourTable });
+  const store = createDynamoEventStore({ client: doc, tableName: table });
   const castore = new DynamoDBSingleTableEventStorageAdapter({
     tableName: castoreTable,
     dynamoDBClient: client,
@@ -156,20 +159,20 @@ export async function runAppendBench(options: AppendBenchOptions): Promise<Appen
       const item = rawItem(recorded(initiated, nextId("raw PutItem"), 1));
       return doc.send(
         new PutCommand({
-          TableName: rawTable,
+          TableName: table,
           Item: item,
           ConditionExpression: "attribute_not_exists(#pk) AND attribute_not_exists(#sk)",
           ExpressionAttributeNames: { "#pk": "pk", "#sk": "sk" },
         }),
       );
     },
-    // The same code as "raw PutItem", on the store's table: how far apart two identical scenarios come
-    // out in this run, the resolution every other ratio is read against.
+    // The same code as "raw PutItem" on the same table: how far apart two identical scenarios come out
+    // in this run, the resolution every other ratio is read against.
     "raw PutItem (control)": () => {
       const item = rawItem(recorded(initiated, nextId("raw PutItem (control)"), 1));
       return doc.send(
         new PutCommand({
-          TableName: ourTable,
+          TableName: table,
           Item: item,
           ConditionExpression: "attribute_not_exists(#pk) AND attribute_not_exists(#sk)",
           ExpressionAttributeNames: { "#pk": "pk", "#sk": "sk" },
@@ -205,11 +208,11 @@ export async function runAppendBench(options: AppendBenchOptions): Promise<Appen
       return doc.send(
         new TransactWriteCommand({
           TransactItems: [
-            { Put: { TableName: rawTable, Item: rawItem(recorded(initiated, paymentId, 1)), ...condition } },
-            { Put: { TableName: rawTable, Item: rawItem(recorded(screened, paymentId, 2)), ...condition } },
+            { Put: { TableName: table, Item: rawItem(recorded(initiated, paymentId, 1)), ...condition } },
+            { Put: { TableName: table, Item: rawItem(recorded(screened, paymentId, 2)), ...condition } },
             {
               Put: {
-                TableName: rawTable,
+                TableName: table,
                 Item: {
                   pk: `unique#orderId#${paymentId}`,
                   sk: "unique",
@@ -245,22 +248,32 @@ export async function runAppendBench(options: AppendBenchOptions): Promise<Appen
   log(`warming up (${Math.min(500, total)} operations per scenario)…`);
   for (const name of names) await measure(Math.min(500, total), concurrency, scenarios[name]);
 
-  // Scenarios are compared within their group, and each round rotates the order, so that every
-  // scenario runs in every position equally often: the server's state drifts within a round
-  // (its JIT, its GC, the effect of the previous scenario), and a fixed order would bias the ratio.
+  // Scenarios are compared within their group, in slices that take turns: a slice is one operation
+  // when one is in flight, eight waves of operations otherwise. The speed of the machines here
+  // swings by up to 2× from one second to the next: run back to back in blocks of a few hundred
+  // operations, scenarios met different machines, and one scenario's code against itself came out
+  // 0.5–1.07 by round. Slices this short meet the same machine. Each cycle of slices runs in a fresh
+  // random order, so that no scenario always follows the same one.
   const groups: ScenarioName[][] = [
     ["raw PutItem", "raw PutItem (control)", "store: single event", "Castore pushEvent"],
     ["raw TransactWriteItems", "store: transaction"],
   ];
+  const slice = concurrency === 1 ? 1 : concurrency * 8;
   const results = new Map<ScenarioName, Run[]>();
   const perRound = Math.ceil(total / rounds);
   for (const group of groups) {
     for (let round = 0; round < rounds; round++) {
-      const order = group.map((_, i) => group[(i + round) % group.length]!);
-      for (const name of order) {
-        const r = await measure(perRound, concurrency, scenarios[name]);
+      const slices = new Map<ScenarioName, Run[]>(group.map((name) => [name, []]));
+      for (let done = 0; done < perRound; done += slice) {
+        const size = Math.min(slice, perRound - done);
+        for (const name of shuffled(group)) {
+          slices.get(name)!.push(await measure(size, concurrency, scenarios[name]));
+        }
+      }
+      for (const name of group) {
+        const r = joinRuns(slices.get(name)!);
         results.set(name, [...(results.get(name) ?? []), r]);
-        log(`round ${round + 1}/${rounds} ${name}: ${(perRound / r.seconds).toFixed(0)} ops/s`);
+        log(`round ${round + 1}/${rounds} ${name}: ${(r.latenciesMs.length / r.seconds).toFixed(0)} ops/s`);
       }
     }
   }
@@ -275,7 +288,8 @@ export async function runAppendBench(options: AppendBenchOptions): Promise<Appen
   return {
     figures,
     roundOpsPerSecond,
-    writeUnitsPerEvent: await measureWriteUnits(client, { ourTable, rawTable, castoreTable, run }),
+    slice,
+    writeUnitsPerEvent: await measureWriteUnits(client, { table, castoreTable, run }),
   };
 }
 
@@ -286,12 +300,12 @@ export async function runAppendBench(options: AppendBenchOptions): Promise<Appen
  */
 async function measureWriteUnits(
   client: DynamoDBClient,
-  t: { ourTable: string; rawTable: string; castoreTable: string; run: string },
+  t: { table: string; castoreTable: string; run: string },
 ): Promise<Record<ScenarioName, WriteUnits>> {
   const doc = DynamoDBDocumentClient.from(client);
   const paymentId = `pay_wcu${t.run}`;
-  const eventPut = compileEventPut(eventEntity(doc, t.ourTable));
-  const claimPut = compileClaimPut(uniqueEntity(doc, t.ourTable));
+  const eventPut = compileEventPut(eventEntity(doc, t.table));
+  const claimPut = compileClaimPut(uniqueEntity(doc, t.table));
   const units = (r: { ConsumedCapacity?: { CapacityUnits?: number } | Array<{ CapacityUnits?: number }> }) =>
     [r.ConsumedCapacity ?? []].flat().reduce((s, c) => s + (c.CapacityUnits ?? 0), 0);
 

@@ -29,6 +29,25 @@ export async function measure(
   return { seconds, latenciesMs, cpuMicros: used.user + used.system };
 }
 
+/** Several runs of one scenario as one: their operations, wall time and CPU added up. */
+export function joinRuns(runs: readonly Run[]): Run {
+  return {
+    seconds: runs.reduce((s, r) => s + r.seconds, 0),
+    latenciesMs: runs.flatMap((r) => r.latenciesMs),
+    cpuMicros: runs.reduce((s, r) => s + r.cpuMicros, 0),
+  };
+}
+
+/** A copy in random order (Fisher–Yates). */
+export function shuffled<T>(items: readonly T[]): T[] {
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [out[i], out[j]] = [out[j]!, out[i]!];
+  }
+  return out;
+}
+
 export function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
