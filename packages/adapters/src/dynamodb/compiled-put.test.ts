@@ -3,6 +3,7 @@ import { DynamoDBDocumentClient, type PutCommandInput } from "@aws-sdk/lib-dynam
 import { parseRecordedEvent } from "@payments/core";
 import { loadSamples } from "@payments/events/samples";
 import { describe, expect, it } from "vitest";
+import { compileCreate } from "./compiled-put";
 import { eventEntity, uniqueEntity } from "./entities";
 import { compileClaimPut, compileEventPut, eventItem } from "./event-store";
 
@@ -37,5 +38,24 @@ describe("compiled ElectroDB puts", () => {
         expect(compiled(item)).toEqual(uniques.create(item).params<PutCommandInput>());
       }
     }
+  });
+
+  it("refuse at compile time a fill whose item differs from ElectroDB's", () => {
+    const sample = { kind: "orderId", value: "ord-1", paymentId: "pay_1", createdAt: "" };
+    const generate = (item: typeof sample) => uniques.create(item).params<PutCommandInput>();
+    expect(() =>
+      compileCreate(
+        generate,
+        sample,
+        ({ TableName, ConditionExpression, ExpressionAttributeNames, sampleItem }) => {
+          return (item) => ({
+            TableName,
+            ConditionExpression,
+            ExpressionAttributeNames,
+            Item: { ...sampleItem, PK: `unique#${item.kind}#${item.value}` },
+          });
+        },
+      ),
+    ).toThrow("the compiled create differs from ElectroDB's");
   });
 });

@@ -5,18 +5,6 @@ import { Entity } from "electrodb";
 /** Versions are zero-padded in the sort key so that they sort as numbers (SPEC §3). */
 export const VERSION_PAD = 10;
 
-/** The keys ElectroDB writes for an event (checked against ElectroDB's own in compiled-put.test.ts). */
-export const eventKeys = (item: { paymentId: string; version: number }) => ({
-  [eventStoreTable.partitionKey]: item.paymentId,
-  [eventStoreTable.sortKey]: String(item.version).padStart(VERSION_PAD, "0"),
-});
-
-/** The keys ElectroDB writes for a uniqueness row. */
-export const uniqueKeys = (item: { kind: string; value: string }) => ({
-  [eventStoreTable.partitionKey]: `unique#${item.kind}#${item.value}`,
-  [eventStoreTable.sortKey]: "unique",
-});
-
 /**
  * One item per event: partition key = payment id, sort key = zero-padded version.
  * The items are the outbox too: the table's stream carries each exactly once (SPEC §3).

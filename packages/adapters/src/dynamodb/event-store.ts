@@ -19,9 +19,8 @@ import {
   type UniqueClaim,
   UniquenessConflictError,
 } from "@payments/core";
-import { electro, eventStoreTable } from "@payments/topology";
-import { electroCreateTemplate } from "./compiled-put";
-import { eventEntity, eventKeys, uniqueEntity, uniqueKeys, VERSION_PAD } from "./entities";
+import { compileCreate } from "./compiled-put";
+import { eventEntity, uniqueEntity, VERSION_PAD } from "./entities";
 
 export interface DynamoEventStoreOptions {
   readonly client: DynamoDBClient | DynamoDBDocumentClient;
@@ -154,61 +153,67 @@ const sampleEvent: EventItem = {
 
 /**
  * ElectroDB's conditional create of an event item, generated once (see compiled-put.ts); the
- * item is one literal, as this is the store's hottest path.
+ * item is one literal with its names written out, as this is the store's hottest path.
  */
 export function compileEventPut(
   events: ReturnType<typeof eventEntity>,
 ): (item: EventItem) => PutCommandInput {
-  const { identity, ...template } = electroCreateTemplate<EventItem>(
+  return compileCreate<EventItem>(
     (item) => events.create(item).params<PutCommandInput>(),
     sampleEvent,
-    eventKeys,
-  );
-  const entity = identity[electro.entityAttribute];
-  const entityVersion = identity.__edb_v__;
-  return (item) => ({
-    ...template,
-    Item: {
-      paymentId: item.paymentId,
-      version: item.version,
-      id: item.id,
-      type: item.type,
-      schemaVersion: item.schemaVersion,
-      occurredAt: item.occurredAt,
-      data: item.data,
-      metadata: item.metadata,
-      [eventStoreTable.partitionKey]: item.paymentId,
-      [eventStoreTable.sortKey]: String(item.version).padStart(VERSION_PAD, "0"),
-      [electro.entityAttribute]: entity,
-      __edb_v__: entityVersion,
+    ({ TableName, ConditionExpression, ExpressionAttributeNames, sampleItem }) => {
+      const entity = sampleItem.__edb_e__;
+      const entityVersion = sampleItem.__edb_v__;
+      return (item) => ({
+        TableName,
+        ConditionExpression,
+        ExpressionAttributeNames,
+        Item: {
+          paymentId: item.paymentId,
+          version: item.version,
+          id: item.id,
+          type: item.type,
+          schemaVersion: item.schemaVersion,
+          occurredAt: item.occurredAt,
+          data: item.data,
+          metadata: item.metadata,
+          pk: item.paymentId,
+          sk: String(item.version).padStart(VERSION_PAD, "0"),
+          __edb_e__: entity,
+          __edb_v__: entityVersion,
+        },
+      });
     },
-  });
+  );
 }
 
 /** ElectroDB's conditional create of a uniqueness row, generated once (see compiled-put.ts). */
 export function compileClaimPut(
   uniques: ReturnType<typeof uniqueEntity>,
 ): (item: ClaimItem) => PutCommandInput {
-  const { identity, ...template } = electroCreateTemplate<ClaimItem>(
+  return compileCreate<ClaimItem>(
     (item) => uniques.create(item).params<PutCommandInput>(),
     { kind: "orderId", value: "sample", paymentId: "pay_sample", createdAt: "" },
-    uniqueKeys,
-  );
-  const entity = identity[electro.entityAttribute];
-  const entityVersion = identity.__edb_v__;
-  return (item) => ({
-    ...template,
-    Item: {
-      kind: item.kind,
-      value: item.value,
-      paymentId: item.paymentId,
-      createdAt: item.createdAt,
-      [eventStoreTable.partitionKey]: `unique#${item.kind}#${item.value}`,
-      [eventStoreTable.sortKey]: "unique",
-      [electro.entityAttribute]: entity,
-      __edb_v__: entityVersion,
+    ({ TableName, ConditionExpression, ExpressionAttributeNames, sampleItem }) => {
+      const entity = sampleItem.__edb_e__;
+      const entityVersion = sampleItem.__edb_v__;
+      return (item) => ({
+        TableName,
+        ConditionExpression,
+        ExpressionAttributeNames,
+        Item: {
+          kind: item.kind,
+          value: item.value,
+          paymentId: item.paymentId,
+          createdAt: item.createdAt,
+          pk: `unique#${item.kind}#${item.value}`,
+          sk: "unique",
+          __edb_e__: entity,
+          __edb_v__: entityVersion,
+        },
+      });
     },
-  });
+  );
 }
 
 type TransactionItem = { kind: "event" } | { kind: "claim"; claim: UniqueClaim };
