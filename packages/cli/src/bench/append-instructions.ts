@@ -26,8 +26,8 @@ const SCENARIOS = [
 type Counted = (typeof SCENARIOS)[number];
 
 /**
- * The client's work per append in instructions, which repeat to within 0.1 % whatever else the
- * machine does, where throughput swings by 2×. Each scenario runs in a fresh `node --single-threaded`
+ * The client's work per append in instructions: one configuration's count repeats to 0.1 %
+ * whatever else the machine does, where throughput swings by 2×. Each scenario runs in a fresh `node --single-threaded`
  * (no background compiler or GC threads) under valgrind's callgrind, twice: after the same warm-up,
  * once with no further appends and once with `operations` more; the difference divided by
  * `operations` is one append's instructions, with start-up and warm-up cancelled out. The SDK answers
