@@ -40,22 +40,17 @@ describe("compiled ElectroDB puts", () => {
     }
   });
 
-  it("refuse at compile time a fill whose item differs from ElectroDB's", () => {
+  it("refuse at compile time an item that differs from ElectroDB's", () => {
     const sample = { kind: "orderId", value: "ord-1", paymentId: "pay_1", createdAt: "" };
     const generate = (item: typeof sample) => uniques.create(item).params<PutCommandInput>();
     expect(() =>
-      compileCreate(
-        generate,
-        sample,
-        ({ TableName, ConditionExpression, ExpressionAttributeNames, sampleItem }) => {
-          return (item) => ({
-            TableName,
-            ConditionExpression,
-            ExpressionAttributeNames,
-            Item: { ...sampleItem, PK: `unique#${item.kind}#${item.value}` },
-          });
-        },
-      ),
+      compileCreate(generate, sample, ({ entity, entityVersion }) => (item) => ({
+        ...item,
+        PK: `unique#${item.kind}#${item.value}`,
+        sk: "unique",
+        __edb_e__: entity,
+        __edb_v__: entityVersion,
+      })),
     ).toThrow("the compiled create differs from ElectroDB's");
   });
 });

@@ -161,29 +161,21 @@ export function compileEventPut(
   return compileCreate<EventItem>(
     (item) => events.create(item).params<PutCommandInput>(),
     sampleEvent,
-    ({ TableName, ConditionExpression, ExpressionAttributeNames, sampleItem }) => {
-      const entity = sampleItem.__edb_e__;
-      const entityVersion = sampleItem.__edb_v__;
-      return (item) => ({
-        TableName,
-        ConditionExpression,
-        ExpressionAttributeNames,
-        Item: {
-          paymentId: item.paymentId,
-          version: item.version,
-          id: item.id,
-          type: item.type,
-          schemaVersion: item.schemaVersion,
-          occurredAt: item.occurredAt,
-          data: item.data,
-          metadata: item.metadata,
-          pk: item.paymentId,
-          sk: String(item.version).padStart(VERSION_PAD, "0"),
-          __edb_e__: entity,
-          __edb_v__: entityVersion,
-        },
-      });
-    },
+    ({ entity, entityVersion }) =>
+      (item) => ({
+        paymentId: item.paymentId,
+        version: item.version,
+        id: item.id,
+        type: item.type,
+        schemaVersion: item.schemaVersion,
+        occurredAt: item.occurredAt,
+        data: item.data,
+        metadata: item.metadata,
+        pk: item.paymentId,
+        sk: String(item.version).padStart(VERSION_PAD, "0"),
+        __edb_e__: entity,
+        __edb_v__: entityVersion,
+      }),
   );
 }
 
@@ -194,25 +186,17 @@ export function compileClaimPut(
   return compileCreate<ClaimItem>(
     (item) => uniques.create(item).params<PutCommandInput>(),
     { kind: "orderId", value: "sample", paymentId: "pay_sample", createdAt: "" },
-    ({ TableName, ConditionExpression, ExpressionAttributeNames, sampleItem }) => {
-      const entity = sampleItem.__edb_e__;
-      const entityVersion = sampleItem.__edb_v__;
-      return (item) => ({
-        TableName,
-        ConditionExpression,
-        ExpressionAttributeNames,
-        Item: {
-          kind: item.kind,
-          value: item.value,
-          paymentId: item.paymentId,
-          createdAt: item.createdAt,
-          pk: `unique#${item.kind}#${item.value}`,
-          sk: "unique",
-          __edb_e__: entity,
-          __edb_v__: entityVersion,
-        },
-      });
-    },
+    ({ entity, entityVersion }) =>
+      (item) => ({
+        kind: item.kind,
+        value: item.value,
+        paymentId: item.paymentId,
+        createdAt: item.createdAt,
+        pk: `unique#${item.kind}#${item.value}`,
+        sk: "unique",
+        __edb_e__: entity,
+        __edb_v__: entityVersion,
+      }),
   );
 }
 

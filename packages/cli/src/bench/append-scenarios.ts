@@ -82,31 +82,22 @@ export function appendScenarios(options: {
     return `pay_${run}${scenario.length}${String(n).padStart(8, "0")}`;
   };
 
+  /** One event to a new stream as a raw-SDK store would write it: a conditional PutItem. */
+  const rawPut = (scenario: ScenarioName) => () =>
+    doc.send(
+      new PutCommand({
+        TableName: table,
+        Item: rawItem(recorded(initiated, nextId(scenario), 1)),
+        ConditionExpression: "attribute_not_exists(#pk) AND attribute_not_exists(#sk)",
+        ExpressionAttributeNames: { "#pk": "pk", "#sk": "sk" },
+      }),
+    );
+
   const scenarios: Record<ScenarioName, () => Promise<unknown>> = {
-    "raw PutItem": () => {
-      const item = rawItem(recorded(initiated, nextId("raw PutItem"), 1));
-      return doc.send(
-        new PutCommand({
-          TableName: table,
-          Item: item,
-          ConditionExpression: "attribute_not_exists(#pk) AND attribute_not_exists(#sk)",
-          ExpressionAttributeNames: { "#pk": "pk", "#sk": "sk" },
-        }),
-      );
-    },
+    "raw PutItem": rawPut("raw PutItem"),
     // The same code as "raw PutItem" on the same table: how far apart two identical scenarios come out
     // in this run, the resolution every other ratio is read against.
-    "raw PutItem (control)": () => {
-      const item = rawItem(recorded(initiated, nextId("raw PutItem (control)"), 1));
-      return doc.send(
-        new PutCommand({
-          TableName: table,
-          Item: item,
-          ConditionExpression: "attribute_not_exists(#pk) AND attribute_not_exists(#sk)",
-          ExpressionAttributeNames: { "#pk": "pk", "#sk": "sk" },
-        }),
-      );
-    },
+    "raw PutItem (control)": rawPut("raw PutItem (control)"),
     "store: single event": () =>
       store.append({
         paymentId: nextId("store: single event"),
