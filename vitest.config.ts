@@ -1,8 +1,5 @@
 import { defineConfig } from "vitest/config";
 
-// The SDK warns on every process that Node 20 support ends in 2027; the warning is known, and noise in test output.
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
-
 export default defineConfig({
   test: {
     include: ["packages/*/src/**/*.test.ts", "events/**/*.test.ts", "test/**/*.test.ts"],

@@ -1,7 +1,13 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type LocalStack, linkedEnvironment, provisionLocalStack, startLocalPlatform } from "@payments/local";
+import {
+  type LocalStack,
+  linkedEnvironment,
+  provisionLocalStack,
+  requireLambdaNode,
+  startLocalPlatform,
+} from "@payments/local";
 import type { TestProject } from "vitest/node";
 
 declare module "vitest" {
@@ -22,6 +28,8 @@ export const TEST_VISIBILITY_TIMEOUT_SECONDS = 2;
  * start, so handler code finds the stack the way it finds AWS.
  */
 export default async function setup(project: TestProject) {
+  // The tests run on Lambda's Node, not the machine's: npm test puts the pinned node first on the PATH.
+  requireLambdaNode();
   const logDir = mkdtempSync(join(tmpdir(), "payments-test-"));
   const started = Date.now();
   const platform = await startLocalPlatform({ logDir });

@@ -433,7 +433,6 @@ describe("linked resources", () => {
       PATH: process.env.PATH,
       HOME: process.env.HOME,
       ...linkedEnvironment(stack),
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
     };
     const out = execFileSync(process.execPath, ["--input-type=module", "-e", script], {
       env,

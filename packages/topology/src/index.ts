@@ -280,3 +280,5 @@ export const functionHandlers = {
   collectTask: "packages/functions/src/payment-tasks/handler.collect",
   refundTask: "packages/functions/src/payment-tasks/handler.refund",
 } as const;
+
+export * from "./runtime";

@@ -3,6 +3,7 @@ import { mkdtempSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { bundleTarget } from "@payments/topology";
 import { build } from "esbuild";
 import type { ScenarioName } from "./append-scenarios";
 
@@ -55,7 +56,7 @@ export async function runAppendInstructionsBench(options: {
     bundle: true,
     platform: "node",
     format: "esm",
-    target: "node20",
+    target: bundleTarget,
     mainFields: ["module", "main"],
     banner: {
       js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
@@ -80,7 +81,6 @@ export async function runAppendInstructionsBench(options: {
         String(operations),
       ],
       {
-        env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" },
         maxBuffer: 16 * 1024 * 1024,
       },
     );

@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { functionHandlers } from "@payments/topology";
+import { bundleTarget, functionHandlers, nodeMajor } from "@payments/topology";
 import { build } from "esbuild";
 
 /** Packages that a function should carry only if it calls them. */
@@ -32,15 +32,25 @@ const NEVER: Partial<Record<keyof typeof functionHandlers | "baseline", readonly
 
 export interface ColdStartRow {
   readonly name: string;
+  /** The bundle built for the runtime's Node ({@link bundleTarget}). */
   readonly bytes: number;
-  /** Median over rounds of a fresh `node` importing the bundle, minus a fresh bare `node`. */
-  readonly importMs: number;
+  /** Per Node measured, as in {@link ColdStartResult.nodes}: median over rounds of a fresh `node` importing the bundle, minus a fresh bare `node`. */
+  readonly importMs: readonly number[];
   readonly watched: readonly string[];
   readonly unwanted: readonly string[];
 }
 
-export interface ColdStartResult {
+/** A Node the bundles are imported by: the project's own (Lambda's major), and any other to compare. */
+export interface ColdStartNode {
+  readonly execPath: string;
+  readonly version: string;
+  /** esbuild's target for this Node's bundles: each Node gets what SST would build for its runtime. */
+  readonly target: string;
   readonly bareNodeMs: number;
+}
+
+export interface ColdStartResult {
+  readonly nodes: readonly ColdStartNode[];
   readonly rows: readonly ColdStartRow[];
   readonly rounds: number;
 }
@@ -51,21 +61,33 @@ const median = (xs: number[]) => {
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 };
 
-/** Wall time of a fresh node process running `script` (ms), as Lambda's init pays it. */
-function timeNode(args: string[], env: NodeJS.ProcessEnv): number {
+/** Wall time of a fresh `node` process running `args` (ms), as Lambda's init pays it. */
+function timeNode(execPath: string, args: string[], env: NodeJS.ProcessEnv): number {
   const started = process.hrtime.bigint();
-  execFileSync(process.execPath, args, { env, stdio: "ignore" });
+  execFileSync(execPath, args, { env, stdio: "ignore" });
   return Number(process.hrtime.bigint() - started) / 1e6;
 }
 
+/** The banner SST's Node.js builder puts on every ESM bundle (pkg/runtime/node/build.go). */
+const SST_BANNER = [
+  `import { createRequire as topLevelCreateRequire } from 'module';`,
+  "const require = topLevelCreateRequire(import.meta.url);",
+  `import { fileURLToPath as topLevelFileUrlToPath, URL as topLevelURL } from "url"`,
+  "const __filename = topLevelFileUrlToPath(import.meta.url)",
+  `const __dirname = topLevelFileUrlToPath(new topLevelURL(".", import.meta.url))`,
+].join("\n");
+
 /**
- * Each Lambda bundled as SST bundles a Node.js function (esbuild: bundled, minified ESM for the
- * runtime's Node version, `module` before `main`, a createRequire banner, nothing external), its
+ * Each Lambda bundled as SST bundles a Node.js function for a deploy (esbuild: bundled, minified ESM,
+ * names kept, `module` before `main`, its banner, nothing external, the target stacks/ sets), its
  * size, which watched packages it carries, and the time a fresh `node` takes to import it over a
- * bare `node`, beside a baseline handler that imports only @aws-sdk/client-dynamodb.
+ * bare `node`, beside a baseline handler that imports only @aws-sdk/client-dynamodb. The project's
+ * Node is always measured; `compareWith` adds other Node binaries, each importing bundles built for
+ * its own major, in the same interleaved rounds so that the versions compare like with like.
  */
 export async function runColdStartBench(options: {
   rounds: number;
+  compareWith?: readonly string[];
   log: (line: string) => void;
 }): Promise<ColdStartResult> {
   const dir = mkdtempSync(join(tmpdir(), "cold-start-"));
@@ -87,57 +109,78 @@ export async function runColdStartBench(options: {
     AWS_SECRET_ACCESS_KEY: "x",
     POWERTOOLS_METRICS_DISABLED: "true",
     POWERTOOLS_LOG_LEVEL: "SILENT",
-    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
   };
 
-  const bundles: Array<{ name: string; file: string; bytes: number; inputs: string[] }> = [];
+  const runtimes = [process.execPath, ...(options.compareWith ?? [])].map((execPath) => {
+    const version = execFileSync(execPath, ["-p", "process.version"], { env }).toString().trim();
+    const major = Number(/^v(\d+)/.exec(version)?.[1]);
+    return { execPath, version, target: major === nodeMajor ? bundleTarget : `node${major}` };
+  });
+  if (runtimes[0]!.target !== bundleTarget)
+    throw new Error(
+      `the bench runs on Node ${process.version}, not Lambda's Node ${nodeMajor}: run it with npm run bench`,
+    );
+
+  const bundles: Array<{ name: string; files: string[]; bytes: number; inputs: string[] }> = [];
   for (const [name, entry] of unique) {
-    const outfile = join(dir, `${name}.mjs`);
-    const result = await build({
-      entryPoints: [entry],
-      outfile,
-      bundle: true,
-      minify: true,
-      format: "esm",
-      platform: "node",
-      target: "node20",
-      mainFields: ["module", "main"],
-      banner: {
-        js: 'import { createRequire as topLevelCreateRequire } from "module"; const require = topLevelCreateRequire(import.meta.url);',
-      },
-      metafile: true,
-      logLevel: "silent",
-    });
-    bundles.push({
-      name,
-      file: outfile,
-      bytes: statSync(outfile).size,
-      inputs: Object.keys(result.metafile.inputs),
-    });
-    options.log(`cold start: bundled ${name} (${(statSync(outfile).size / 1024).toFixed(0)} KiB)`);
+    const files: string[] = [];
+    let bytes = 0;
+    let inputs: string[] = [];
+    for (const [i, runtime] of runtimes.entries()) {
+      const outfile = join(dir, `${name}.${runtime.target}.mjs`);
+      const result = await build({
+        entryPoints: [entry],
+        outfile,
+        bundle: true,
+        minify: true,
+        keepNames: true,
+        format: "esm",
+        platform: "node",
+        target: runtime.target,
+        mainFields: ["module", "main"],
+        banner: { js: SST_BANNER },
+        metafile: true,
+        logLevel: "silent",
+      });
+      files.push(outfile);
+      if (i === 0) {
+        bytes = statSync(outfile).size;
+        inputs = Object.keys(result.metafile.inputs);
+      }
+    }
+    bundles.push({ name, files, bytes, inputs });
+    options.log(`cold start: bundled ${name} (${(bytes / 1024).toFixed(0)} KiB for ${bundleTarget})`);
   }
 
-  const bare: number[] = [];
-  const imports = new Map<string, number[]>(bundles.map((b) => [b.name, []]));
-  // Rounds interleave every bundle, so that a slow moment of the machine is shared, not one bundle's.
+  const bare: number[][] = runtimes.map(() => []);
+  const imports = new Map<string, number[][]>(bundles.map((b) => [b.name, runtimes.map(() => [])]));
+  // Rounds interleave every bundle and every Node, so that a slow moment of the machine is shared.
   for (let round = 0; round < options.rounds; round++) {
-    bare.push(timeNode(["-e", ""], env));
-    for (const b of bundles)
-      imports
-        .get(b.name)!
-        .push(timeNode(["--input-type=module", "-e", `await import(${JSON.stringify(b.file)})`], env));
+    for (const [i, runtime] of runtimes.entries()) {
+      bare[i]!.push(timeNode(runtime.execPath, ["-e", ""], env));
+      for (const b of bundles)
+        imports
+          .get(b.name)!
+          [i]!.push(
+            timeNode(
+              runtime.execPath,
+              ["--input-type=module", "-e", `await import(${JSON.stringify(b.files[i])})`],
+              env,
+            ),
+          );
+    }
   }
-  const bareNodeMs = median(bare);
+  const nodes = runtimes.map((runtime, i) => ({ ...runtime, bareNodeMs: median(bare[i]!) }));
   const rows = bundles.map((b) => {
     const has = (pkg: string) => b.inputs.some((input) => input.includes(`node_modules/${pkg}/`));
     const watched = WATCHED.filter(has);
     return {
       name: b.name,
       bytes: b.bytes,
-      importMs: median(imports.get(b.name)!) - bareNodeMs,
+      importMs: nodes.map((node, i) => median(imports.get(b.name)![i]!) - node.bareNodeMs),
       watched,
       unwanted: (NEVER[b.name as keyof typeof NEVER] ?? []).filter(has),
     };
   });
-  return { bareNodeMs, rows, rounds: options.rounds };
+  return { nodes, rows, rounds: options.rounds };
 }

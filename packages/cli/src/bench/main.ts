@@ -1,12 +1,13 @@
 /**
  * `npm run bench [-- --events N --concurrency 1,4,16 --rounds R --messages M --pollers P --api-requests N
  * --api-rounds R --replay-events N --replay-rounds R --relay-events N --relay-samples N
- * --cold-start-rounds R --cpu-payments N --instruction-appends N
+ * --cold-start-rounds R --cold-start-compare-node PATH[,PATH] --cpu-payments N --instruction-appends N
  * --only fraud,append,instructions,coldstart,cpu,processor,replay,relay,api]`: the figures of SPEC §9,
  * measured on a DynamoDB Local that this command starts, and written to bench/results/latest.md.
  * A benchmark, not a test: it reports and compares, it asserts nothing.
  */
 
+import "../shared/lambda-node";
 import { execSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir, totalmem } from "node:os";
@@ -29,8 +30,6 @@ import { type ProcessorCpuResult, runProcessorCpuBench } from "./processor-cpu";
 import { type RelayBenchResult, runRelayBench } from "./relay-bench";
 import { type ReplayBenchResult, runReplayBench } from "./replay-bench";
 
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
-
 const { values } = parseArgs({
   options: {
     events: { type: "string", default: "3000" },
@@ -46,6 +45,8 @@ const { values } = parseArgs({
     "relay-events": { type: "string", default: "10000" },
     "relay-samples": { type: "string", default: "200" },
     "cold-start-rounds": { type: "string", default: "9" },
+    /** Other Node binaries (say, an older major) whose import times go beside the project's Node's. */
+    "cold-start-compare-node": { type: "string" },
     "cpu-payments": { type: "string", default: "500" },
     "instruction-appends": { type: "string", default: "1000" },
     only: { type: "string" },
@@ -324,18 +325,25 @@ function cpuReport(r: ProcessorCpuResult): string {
 
 function coldStartReport(result: ColdStartResult): string {
   const baseline = result.rows.find((r) => r.name === "baseline")!;
-  const rows = result.rows.map(
-    (r) =>
-      `| ${r.name} | ${(r.bytes / 1024).toFixed(0)} | ${fmt(r.importMs, 1)} | ${fmt(r.importMs / baseline.importMs, 2)}× | ${r.watched.join(", ") || "–"} | ${r.unwanted.length ? `**${r.unwanted.join(", ")}**` : "none"} |`,
-  );
+  const [own, ...others] = result.nodes;
+  const otherHeads = others
+    .map((n) => ` | import ms on ${n.version} | ${n.version} ÷ ${own!.version}`)
+    .join("");
+  const rows = result.rows.map((r) => {
+    const compared = others
+      .map((_, k) => ` | ${fmt(r.importMs[k + 1]!, 1)} | ${fmt(r.importMs[k + 1]! / r.importMs[0]!, 2)}`)
+      .join("");
+    return `| ${r.name} | ${(r.bytes / 1024).toFixed(0)} | ${fmt(r.importMs[0]!, 1)} | ${fmt(r.importMs[0]! / baseline.importMs[0]!, 2)}×${compared} | ${r.watched.join(", ") || "–"} | ${r.unwanted.length ? `**${r.unwanted.join(", ")}**` : "none"} |`;
+  });
   const clean = result.rows.every((r) => r.unwanted.length === 0);
+  const bare = result.nodes.map((n) => `${fmt(n.bareNodeMs, 1)} ms on ${n.version}`).join(", ");
   return [
     "## Cold start: bundles and import time (SPEC §9)",
     "",
-    `Each function bundled as SST bundles it (esbuild: bundled, minified ESM, target node20, \`module\` before \`main\`, nothing external), then imported by a fresh \`node\`; import time is the median of ${result.rounds} rounds minus a bare \`node\` (${fmt(result.bareNodeMs, 1)} ms). The baseline handler imports only @aws-sdk/client-dynamodb. On Lambda, init adds the runtime's own start and reading the bundle from the package.`,
+    `Each function bundled as SST bundles it for a deploy (esbuild: bundled, minified ESM with names kept, target ${own!.target} as stacks/ sets it, \`module\` before \`main\`, SST's banner, nothing external), then imported by a fresh \`node\`; import time is the median of ${result.rounds} rounds minus a bare \`node\` (${bare}). The baseline handler imports only @aws-sdk/client-dynamodb. On Lambda, init adds the runtime's own start and reading the bundle from the package.${others.length ? ` Each other Node imports bundles built for its own major (target ${others.map((n) => n.target).join(", ")}), in the same interleaved rounds.` : ""}`,
     "",
-    "| function | bundle KiB | import ms over bare node | × baseline | watched packages it carries | carries what it never calls |",
-    "| --- | ---: | ---: | ---: | --- | --- |",
+    `| function | bundle KiB | import ms over bare node (${own!.version}) | × baseline${otherHeads} | watched packages it carries | carries what it never calls |`,
+    `| --- | ---: | ---: | ---:${others.map(() => " | ---: | ---:").join("")} | --- | --- |`,
     ...rows,
     "",
     `No function bundles what it never calls: ${clean ? "met" : "**not met**"}.`,
@@ -371,7 +379,15 @@ async function main() {
   }
   if (wanted("coldstart")) {
     log("cold start bench: bundling each function as SST does…");
-    add(coldStartReport(await runColdStartBench({ rounds: Number(values["cold-start-rounds"]), log })));
+    add(
+      coldStartReport(
+        await runColdStartBench({
+          rounds: Number(values["cold-start-rounds"]),
+          compareWith: values["cold-start-compare-node"]?.split(",").filter(Boolean),
+          log,
+        }),
+      ),
+    );
   }
   if (!["cpu", "processor", "replay", "relay", "api"].some(wanted)) {
     log(`written to ${values.out}`);

@@ -3,6 +3,7 @@
  * (SPEC §7). Data lives in .dev/ and survives a restart; --fresh wipes it. Ctrl-C stops everything.
  */
 
+import "../shared/lambda-node";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -17,9 +18,9 @@ import {
   startLocalPlatform,
   startStripeProxy,
 } from "@payments/local";
+import { lambdaRuntime } from "@payments/topology";
 import { startFunctionDrivers } from "./functions";
 
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 // One line per invocation from the drivers; the functions' own logs from warnings up, no EMF metrics
 // documents (set these to see them).
 process.env.POWERTOOLS_LOG_LEVEL ??= "WARN";
@@ -36,7 +37,9 @@ async function main() {
   if (values.fresh) rmSync(devDir, { recursive: true, force: true });
   mkdirSync(devDir, { recursive: true });
   const started = Date.now();
-  console.log("dev: starting DynamoDB Local, moto, Kafka and stripe-mock (installed on first use)…");
+  console.log(
+    `dev: on Node.js ${process.version}, as Lambda's ${lambdaRuntime}; starting DynamoDB Local, moto, Kafka and stripe-mock (installed on first use)…`,
+  );
   const platform = await startLocalPlatform({
     ports: {
       dynamodb: setting("DEV_DYNAMODB_PORT", 8000),
@@ -130,6 +133,7 @@ async function main() {
   });
   console.log(`
 dev: ready in ${((Date.now() - started) / 1000).toFixed(1)} s — .dev/stack.json describes it all
+  Node.js            ${process.version} (the functions run on ${lambdaRuntime} on AWS)
   REST API           ${apiUrl}   (GET /health; payments need the bearer token below)
   console            ${apiUrl}/console   (sign in with the bearer token below)
   DynamoDB Local     ${stack.dynamoEndpoint}   tables ${Object.values(stack.tables).join(", ")}

@@ -3,10 +3,9 @@
  * relay has pending or failed at each sink, and a redrive that queues it again now (with --failed,
  * the deliveries given up on too). The local stack through .dev/stack.json, else AWS.
  */
+import "../shared/lambda-node";
 import { parseArgs } from "node:util";
 import { linkTarget } from "../shared/target";
-
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,

@@ -4,12 +4,11 @@
  * cold start (empty cache) and a warm one come from here.
  */
 
+import "../shared/lambda-node";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { provisionLocalStack, startLocalPlatform } from "@payments/local";
-
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 
 const started = Date.now();
 const seconds = (since: number) => ((Date.now() - since) / 1000).toFixed(1);

@@ -7,6 +7,7 @@
  * if any). It finds the local stack through .dev/stack.json, else AWS through the usual configuration
  * and the tables SST links (`npx sst shell -- npm run replay …`).
  */
+import "../shared/lambda-node";
 import { existsSync, readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
@@ -20,8 +21,6 @@ import {
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from "@payments/local";
 import { SingleBar } from "cli-progress";
 import { linkTarget } from "../shared/target";
-
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,

@@ -6,6 +6,7 @@
  * failed, rejected, malformed, DLQ'd and duplicate counts, the charges the Stripe proxy counted,
  * throughput, and latency percentiles from enqueue to the outcome and to the projection.
  */
+import "../shared/lambda-node";
 import { existsSync, readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
@@ -13,8 +14,6 @@ import { GetQueueAttributesCommand, SendMessageBatchCommand, SQSClient } from "@
 import { DynamoDBDocumentClient, paginateScan } from "@aws-sdk/lib-dynamodb";
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from "@payments/local";
 import { SingleBar } from "cli-progress";
-
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 
 const { values } = parseArgs({
   options: {

@@ -2,6 +2,7 @@
  * `npm run token [-- --read-only] [--subject NAME] [--hours N]`: prints a bearer token for the API,
  * signed with JWT_SECRET or the dev default (the same secret `npm run dev` links).
  */
+import "../shared/lambda-node";
 import { parseArgs } from "node:util";
 import { issueToken } from "@payments/functions/api/auth";
 import { secretValues } from "@payments/local";
