@@ -125,6 +125,21 @@ export const PaymentFlaggedData = z.strictObject({
   receivedCurrency: currency.optional(),
 });
 
+/**
+ * A verified provider notice that the payment's lifecycle cannot apply (SPEC §4.3): paid after a
+ * cancel, paid twice, a refund beyond what is refundable, a PaymentIntent or currency that
+ * disagrees. Recorded, never dropped: the payment is flagged `needs_attention` for a person.
+ * `amount` is in the minor units of `currency`, as the notice gave them, when it gave them.
+ */
+export const ProviderNoticeUnappliedData = z.strictObject({
+  provider: Provider,
+  noticeId: z.string().min(1).max(255),
+  noticeType: z.string().min(1).max(100),
+  amount: minorUnits.optional(),
+  currency: currency.optional(),
+  reason: z.string().min(1).max(1000),
+});
+
 export const PaymentRejectedData = z.strictObject({
   score: z.number().int().min(0).max(100),
   reasons: z.array(z.string()),
@@ -144,6 +159,7 @@ export const paymentEventSchemas = {
   PaymentRefundRequested: { schemaVersion: 1, data: PaymentRefundRequestedData },
   PaymentRefundFailed: { schemaVersion: 1, data: PaymentRefundFailedData },
   PaymentFlagged: { schemaVersion: 1, data: PaymentFlaggedData },
+  ProviderNoticeUnapplied: { schemaVersion: 1, data: ProviderNoticeUnappliedData },
 } as const;
 
 /** Schemas of versions that are no longer written but must stay readable. */

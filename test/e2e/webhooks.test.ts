@@ -1,10 +1,18 @@
 import { createHmac, randomUUID } from "node:crypto";
-import { createDynamoEventStore } from "@payments/adapters/dynamodb";
+import { createDynamoEventStore, transactionLogItem } from "@payments/adapters/dynamodb";
 import { payosSignature } from "@payments/adapters/webhooks";
 import { foldPaymentView } from "@payments/core";
-import { type LocalStack, linkedEnvironment, type StripeProxy, startStripeProxy } from "@payments/local";
+import {
+  type LocalStack,
+  linkedEnvironment,
+  STRIPE_EVENT_API_VERSION,
+  type StripeProxy,
+  startStripeProxy,
+  stripeSignatureHeader,
+} from "@payments/local";
 import Stripe from "stripe";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { eventually } from "../helpers/eventually";
 import { captureConsole, silenceConsole } from "../helpers/output";
 import { stackClients, testStack } from "../helpers/stack";
 
@@ -50,6 +58,20 @@ async function post(path: string, body: string, headers: Record<string, string> 
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }
 const viewOf = async (paymentId: string) => foldPaymentView(await store.load(paymentId));
+/** A Stripe event object as the proxy built it, signed with the endpoint secret. */
+const signed = (event: Record<string, unknown>) => {
+  const payload = JSON.stringify(event);
+  return { payload, header: stripeSignatureHeader(payload, secrets.StripeWebhookSecret) };
+};
+/** What Stripe itself holds as refunded on an intent: the sum of the proxy's refunds of it. */
+async function refundedAtProxy(intent: string): Promise<number> {
+  const list = (await (
+    await fetch(`${proxy.url}/v1/refunds?payment_intent=${intent}`, {
+      headers: { authorization: "Bearer sk_test_x" },
+    })
+  ).json()) as { data: Array<{ amount: number; status: string }> };
+  return list.data.filter((r) => r.status === "succeeded").reduce((sum, r) => sum + r.amount, 0);
+}
 const typesOf = async (paymentId: string) => (await store.load(paymentId)).map((e) => e.type);
 
 function stripeEvent(type: string, object: Record<string, unknown>, id = `evt_${randomUUID().slice(0, 12)}`) {
@@ -73,6 +95,10 @@ const payos = (data: Record<string, unknown>, key = secrets.PayOSChecksumKey) =>
   JSON.stringify({ code: "00", desc: "success", success: true, data, signature: payosSignature(data, key) });
 
 describe("Stripe webhooks", () => {
+  it("are built, in these tests and by the Stripe proxy, in the API version the bundled stripe-node pins", () => {
+    expect(STRIPE_EVENT_API_VERSION).toBe(Stripe.API_VERSION);
+  });
+
   it("captures a held payment on payment_intent.succeeded, once however often it is delivered", async () => {
     const held = await api("POST", "/payments", {
       orderId: `ord-${randomUUID()}`,
@@ -98,7 +124,7 @@ describe("Stripe webhooks", () => {
     expect(await viewOf(id)).toMatchObject({ status: "captured", amountCaptured: 5_000 });
   });
 
-  it("adds nothing for the echo of our own refund, and records a refund made at Stripe's dashboard", async () => {
+  it("records a refund made at Stripe's dashboard from a list-less charge.refunded, and adds nothing for our own echoed back", async () => {
     const paid = await api("POST", "/payments", {
       orderId: `ord-${randomUUID()}`,
       amount: 8_000,
@@ -107,28 +133,92 @@ describe("Stripe webhooks", () => {
     });
     const id = paid.paymentId as string;
     await api("POST", `/payments/${id}/refund`, { amount: 1_000 });
-    const refunded = (await store.load(id)).find((e) => e.type === "PaymentRefunded");
-    expect(refunded).toBeDefined();
-    const { refundId } = refunded!.data as { refundId: string };
-    const echo = stripeEvent("charge.refunded", {
-      id: "ch_1",
-      object: "charge",
-      payment_intent: paid.gatewayPaymentId,
-      amount: 8_000,
-      currency: "usd",
-      metadata: { paymentId: id },
-      refunds: {
-        data: [
-          { id: "re_ours", amount: 1_000, status: "succeeded", metadata: { refundId } },
-          { id: "re_dashboard", amount: 2_000, status: "succeeded", metadata: {} },
-        ],
-      },
+    const made = await proxy.dashboardRefund({
+      payment_intent: paid.gatewayPaymentId as string,
+      amount: 2_000,
     });
-    expect((await post("/webhook/stripe", echo.payload, { "stripe-signature": echo.header })).status).toBe(
-      200,
+    const chargeRefunded = made.events.find((e) => e.type === "charge.refunded")!;
+    // As the pinned API version sends it: no refunds list on the charge.
+    expect(Object.hasOwn((chargeRefunded.data as { object: object }).object, "refunds")).toBe(false);
+    const event = signed(chargeRefunded);
+    expect(await post("/webhooks/stripe", event.payload, { "stripe-signature": event.header })).toMatchObject(
+      {
+        status: 200,
+        body: { outcome: "recorded" },
+      },
     );
     expect(await viewOf(id)).toMatchObject({ status: "partially_refunded", amountRefunded: 3_000 });
     expect((await typesOf(id)).filter((t) => t === "PaymentRefunded")).toHaveLength(2);
+    // refund.created of the same refund, delivered too: nothing new.
+    const created = signed(made.events.find((e) => e.type === "refund.created")!);
+    expect(
+      await post("/webhooks/stripe", created.payload, { "stripe-signature": created.header }),
+    ).toMatchObject({
+      status: 200,
+      body: { outcome: "nothing_new" },
+    });
+    expect(await refundedAtProxy(paid.gatewayPaymentId as string)).toBe(3_000);
+  });
+
+  it("records a dashboard refund that arrives while our own refund is pending, and both end up recorded", async () => {
+    const paid = await api("POST", "/payments", {
+      orderId: `ord-${randomUUID()}`,
+      amount: 8_000,
+      currency: "usd",
+      paymentMethodId: "pm_card_visa",
+    });
+    const id = paid.paymentId as string;
+    const intent = paid.gatewayPaymentId as string;
+    // Our refund reaches Stripe slowly: its hold is recorded and pending when the dashboard's arrives.
+    proxy.injectFaults([
+      { method: "POST", pathIncludes: "/v1/refunds", respond: "slow", delayMs: 1_500, times: 1 },
+    ]);
+    const ours = api("POST", `/payments/${id}/refund`, { amount: 1_000 });
+    await eventually(async () => (await typesOf(id)).includes("PaymentRefundRequested") || undefined);
+    const made = await proxy.dashboardRefund({ payment_intent: intent, amount: 2_000 });
+    const event = signed(made.events.find((e) => e.type === "refund.created")!);
+    const answer = await post("/webhooks/stripe", event.payload, { "stripe-signature": event.header });
+    expect(answer).toMatchObject({ status: 200, body: { outcome: "recorded" } });
+    expect(await typesOf(id)).not.toContain("PaymentRefundFailed");
+    // The race happened: our refund was still at Stripe when the dashboard's was recorded.
+    expect((await typesOf(id)).filter((t) => t === "PaymentRefunded")).toHaveLength(1);
+    expect(await ours).toMatchObject({ status: "partially_refunded", amountRefunded: 3_000 });
+    expect(await viewOf(id)).toMatchObject({ amountRefunded: 3_000 });
+    expect(await refundedAtProxy(intent)).toBe(3_000);
+  });
+
+  it("releases our pending hold when a dashboard refund leaves too little for it, and Stripe refuses ours", async () => {
+    const paid = await api("POST", "/payments", {
+      orderId: `ord-${randomUUID()}`,
+      amount: 8_000,
+      currency: "usd",
+      paymentMethodId: "pm_card_visa",
+    });
+    const id = paid.paymentId as string;
+    const intent = paid.gatewayPaymentId as string;
+    proxy.injectFaults([
+      { method: "POST", pathIncludes: "/v1/refunds", respond: "slow", delayMs: 1_500, times: 1 },
+    ]);
+    const ours = app.request(`/payments/${id}/refund`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: JSON.stringify({ amount: 1_000 }),
+    });
+    await eventually(async () => (await typesOf(id)).includes("PaymentRefundRequested") || undefined);
+    const made = await proxy.dashboardRefund({ payment_intent: intent, amount: 7_500 });
+    const event = signed(made.events.find((e) => e.type === "refund.created")!);
+    expect(await post("/webhooks/stripe", event.payload, { "stripe-signature": event.header })).toMatchObject(
+      {
+        status: 200,
+        body: { outcome: "recorded" },
+      },
+    );
+    const released = (await store.load(id)).find((e) => e.type === "PaymentRefundFailed");
+    expect(released?.data).toMatchObject({ code: "superseded_by_gateway_refund" });
+    // Stripe refuses ours (only 500 left): the answer is a refusal, and nothing more is recorded.
+    expect((await ours).status).toBe(409);
+    expect(await viewOf(id)).toMatchObject({ status: "partially_refunded", amountRefunded: 7_500 });
+    expect(await refundedAtProxy(intent)).toBe(7_500);
   });
 
   it("refuses a tampered signature or a stale timestamp with 401, appends nothing, and logs no secret", async () => {
@@ -190,6 +280,128 @@ describe("Stripe webhooks", () => {
       flags: ["unmatched"],
     });
   });
+
+  it("never applies a PaymentIntent to a payment that recorded another one: a JPY intent naming a USD payment is unapplied", async () => {
+    const held = await api("POST", "/payments", {
+      orderId: `ord-${randomUUID()}`,
+      amount: 5_000,
+      currency: "usd",
+      paymentMethodId: "pm_card_visa",
+      captureMethod: "manual",
+    });
+    const id = held.paymentId as string;
+    const event = stripeEvent("payment_intent.succeeded", {
+      id: `pi_${randomUUID().slice(0, 12)}`,
+      object: "payment_intent",
+      amount: 5_000,
+      amount_received: 5_000,
+      currency: "jpy",
+      metadata: { paymentId: id },
+    });
+    expect(await post("/webhooks/stripe", event.payload, { "stripe-signature": event.header })).toMatchObject(
+      {
+        status: 200,
+        body: { outcome: "unapplied" },
+      },
+    );
+    expect(await viewOf(id)).toMatchObject({
+      status: "authorized",
+      amountCaptured: 0,
+      flags: ["needs_attention"],
+    });
+    expect(((await store.load(id)).at(-1)!.data as { reason: string }).reason).toMatch(
+      /^payment_intent_differs/,
+    );
+    // Its own intent, in the wrong currency, is unapplied too.
+    const wrongCurrency = stripeEvent("payment_intent.succeeded", {
+      id: held.gatewayPaymentId,
+      object: "payment_intent",
+      amount: 5_000,
+      amount_received: 5_000,
+      currency: "jpy",
+      metadata: { paymentId: id },
+    });
+    await post("/webhooks/stripe", wrongCurrency.payload, { "stripe-signature": wrongCurrency.header });
+    expect(((await store.load(id)).at(-1)!.data as { reason: string }).reason).toMatch(/^currency_differs/);
+    expect(await viewOf(id)).toMatchObject({ status: "authorized", amountCaptured: 0 });
+  });
+
+  it("holds a refund of a PaymentIntent we never made on an unmatched payment, flagged, with no amount invented", async () => {
+    const pi = `pi_${randomUUID().slice(0, 12)}`;
+    const event = stripeEvent("refund.created", {
+      id: `re_${randomUUID().slice(0, 12)}`,
+      object: "refund",
+      amount: 1_500,
+      currency: "usd",
+      payment_intent: pi,
+      status: "succeeded",
+      metadata: {},
+    });
+    expect(await post("/webhooks/stripe", event.payload, { "stripe-signature": event.header })).toMatchObject(
+      {
+        status: 200,
+        body: { outcome: "unapplied" },
+      },
+    );
+    const paymentId = await store.findOwner({ kind: "orderId", value: `unmatched:stripe:${pi}` });
+    expect(await viewOf(paymentId!)).toMatchObject({
+      amount: 0,
+      amountCaptured: 0,
+      amountRefunded: 0,
+      flags: ["unmatched", "needs_attention"],
+    });
+    expect(await typesOf(paymentId!)).toEqual([
+      "PaymentInitiated",
+      "PaymentFlagged",
+      "ProviderNoticeUnapplied",
+    ]);
+  });
+
+  it("reads a refund's metadata by own properties: a refundId of 'constructor' is an id like any other", async () => {
+    const paid = await api("POST", "/payments", {
+      orderId: `ord-${randomUUID()}`,
+      amount: 4_000,
+      currency: "usd",
+      paymentMethodId: "pm_card_visa",
+    });
+    for (const refundId of ["constructor", "__proto__"]) {
+      const event = stripeEvent("refund.created", {
+        id: `re_${randomUUID().slice(0, 12)}`,
+        object: "refund",
+        amount: 100,
+        currency: "usd",
+        payment_intent: paid.gatewayPaymentId,
+        status: "succeeded",
+        metadata: JSON.parse(`{"refundId":${JSON.stringify(refundId)}}`),
+      });
+      expect(
+        (await post("/webhooks/stripe", event.payload, { "stripe-signature": event.header })).status,
+      ).toBe(200);
+    }
+    expect(await viewOf(paid.paymentId as string)).toMatchObject({ amountRefunded: 200 });
+  });
+
+  it("releases the hold of a refund Stripe cannot represent (9.995 KWD) before answering 400", async () => {
+    const paid = await api("POST", "/payments", {
+      orderId: `ord-${randomUUID()}`,
+      amount: 20_000,
+      currency: "kwd",
+      paymentMethodId: "pm_card_visa",
+    });
+    const id = paid.paymentId as string;
+    const response = await app.request(`/payments/${id}/refund`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: JSON.stringify({ amount: 9_995 }),
+    });
+    expect(response.status).toBe(400);
+    const types = await typesOf(id);
+    expect(types.slice(-2)).toEqual(["PaymentRefundRequested", "PaymentRefundFailed"]);
+    // The hold is gone: the whole capture is refundable again.
+    expect(await api("POST", `/payments/${id}/refund`, { amount: 20_000 })).toMatchObject({
+      status: "refunded",
+    });
+  });
 });
 
 describe("ZaloPay callbacks", () => {
@@ -224,17 +436,84 @@ describe("ZaloPay callbacks", () => {
     expect(await viewOf(id)).toMatchObject({ status: "captured", amountCaptured: 100_000, flags: [] });
   });
 
-  it("records a different amount as received and flags amount_mismatch, never as paid in full", async () => {
+  it("keeps a 1 VND notice on a 100,000 VND payment underpaid, in the view and the transaction log, until the rest arrives", async () => {
+    const { id, reference } = await zaloPayment(100_000);
+    await post("/webhook/zalopay", zalopay({ app_trans_id: reference, zp_trans_id: Date.now(), amount: 1 }));
+    const short = await viewOf(id);
+    expect(short).toMatchObject({ status: "underpaid", amountCaptured: 1, flags: [] });
+    expect(transactionLogItem(short!)).toMatchObject({ status: "underpaid", amount: "1" });
+    await post(
+      "/webhook/zalopay",
+      zalopay({ app_trans_id: reference, zp_trans_id: Date.now() + 1, amount: 99_999 }),
+    );
+    expect(await viewOf(id)).toMatchObject({ status: "captured", amountCaptured: 100_000, flags: [] });
+    expect(transactionLogItem((await viewOf(id))!)).toMatchObject({ status: "completed", amount: "100000" });
+  });
+
+  it("records more than the amount as received and flags amount_mismatch", async () => {
     const { id, reference } = await zaloPayment(100_000);
     await post(
       "/webhook/zalopay",
-      zalopay({ app_trans_id: reference, zp_trans_id: Date.now(), amount: 90_000 }),
+      zalopay({ app_trans_id: reference, zp_trans_id: Date.now(), amount: 120_000 }),
     );
     expect(await viewOf(id)).toMatchObject({
       status: "captured",
-      amountCaptured: 90_000,
+      amountCaptured: 120_000,
       flags: ["amount_mismatch"],
     });
+  });
+
+  it("records a payment notice after an API cancel as unapplied, flagged, not captured, and acknowledged once", async () => {
+    const { id, reference } = await zaloPayment(100_000);
+    expect(await api("POST", `/payments/${id}/cancel`, { reason: "customer left" })).toMatchObject({
+      status: "canceled",
+    });
+    const body = zalopay({ app_trans_id: reference, zp_trans_id: Date.now(), amount: 100_000 });
+    for (let i = 0; i < 2; i++)
+      expect(await post("/webhooks/zalopay", body)).toMatchObject({ status: 200, body: { return_code: 1 } });
+    expect(await typesOf(id)).toEqual(["PaymentInitiated", "PaymentCanceled", "ProviderNoticeUnapplied"]);
+    expect(await viewOf(id)).toMatchObject({
+      status: "canceled",
+      amountCaptured: 0,
+      flags: ["needs_attention"],
+    });
+    const unapplied = (await store.load(id)).at(-1)!;
+    expect(unapplied.data).toMatchObject({
+      provider: "zalopay",
+      noticeType: "payment",
+      amount: 100_000,
+      currency: "vnd",
+    });
+    expect((unapplied.data as { reason: string }).reason).toMatch(/^paid_after_end/);
+  });
+
+  it("records a second payment notice for a payment already captured as unapplied, never as more money", async () => {
+    const { id, reference } = await zaloPayment(100_000);
+    await post(
+      "/webhooks/zalopay",
+      zalopay({ app_trans_id: reference, zp_trans_id: Date.now(), amount: 100_000 }),
+    );
+    await post(
+      "/webhooks/zalopay",
+      zalopay({ app_trans_id: reference, zp_trans_id: Date.now() + 7, amount: 100_000 }),
+    );
+    expect(await viewOf(id)).toMatchObject({
+      status: "captured",
+      amountCaptured: 100_000,
+      flags: ["needs_attention"],
+    });
+    expect(((await store.load(id)).at(-1)!.data as { reason: string }).reason).toMatch(/^paid_twice/);
+  });
+
+  it("records money only for a callback of type 1", async () => {
+    const { id, reference } = await zaloPayment(100_000);
+    const data = JSON.stringify({ app_trans_id: reference, zp_trans_id: Date.now(), amount: 100_000 });
+    const mac = createHmac("sha256", secrets.ZaloPayKey2).update(data).digest("hex");
+    expect(await post("/webhooks/zalopay", JSON.stringify({ data, mac, type: 2 }))).toMatchObject({
+      status: 200,
+      body: { return_code: 1 },
+    });
+    expect(await typesOf(id)).toEqual(["PaymentInitiated"]);
   });
 
   it("refuses a bad mac in ZaloPay's own format, with nothing appended", async () => {
@@ -297,5 +576,72 @@ describe("PayOS webhooks", () => {
       "PaymentAuthorized",
       "PaymentCaptured",
     ]);
+  });
+
+  const payosPayment = async (amount = 3_000) => {
+    const orderCode = Math.floor(Math.random() * 1e9);
+    const created = await api("POST", "/payments", {
+      orderId: `ord-${randomUUID()}`,
+      amount,
+      currency: "vnd",
+      provider: "payos",
+      providerReference: String(orderCode),
+    });
+    return { id: created.paymentId as string, orderCode };
+  };
+  const payosData = (orderCode: number, code = "00", amount = 3_000) => ({
+    orderCode,
+    amount,
+    description: "VQRIO123",
+    accountNumber: "12345678",
+    reference: `TF${Date.now()}${Math.floor(Math.random() * 1000)}`,
+    transactionDateTime: "2026-12-04 10:25:00",
+    currency: "VND",
+    paymentLinkId: randomUUID().replaceAll("-", ""),
+    code,
+    desc: code === "00" ? "success" : "failed",
+  });
+
+  it("decides by the signed data.code only: an unsigned top-level code of 00 captures nothing", async () => {
+    const { id, orderCode } = await payosPayment();
+    const data = payosData(orderCode, "01");
+    const body = JSON.stringify({
+      code: "00",
+      desc: "success",
+      success: true,
+      data,
+      signature: payosSignature(data, secrets.PayOSChecksumKey),
+    });
+    expect(await post("/webhooks/payos", body)).toMatchObject({
+      status: 200,
+      body: { success: true, handled: false },
+    });
+    expect(await typesOf(id)).toEqual(["PaymentInitiated"]);
+  });
+
+  it("records a notice for a canceled PayOS payment as unapplied, flagged, not captured", async () => {
+    const { id, orderCode } = await payosPayment();
+    await api("POST", `/payments/${id}/cancel`, { reason: "timed out" });
+    expect(await post("/webhooks/payos", payos(payosData(orderCode)))).toMatchObject({ status: 200 });
+    expect(await viewOf(id)).toMatchObject({
+      status: "canceled",
+      amountCaptured: 0,
+      flags: ["needs_attention"],
+    });
+  });
+
+  it("answers a body nested 5,000 levels deep with 400 or 401, never 500", async () => {
+    const deep = `${"[".repeat(5000)}${"]".repeat(5000)}`;
+    for (const path of ["/webhooks/payos", "/webhooks/zalopay", "/webhooks/stripe"]) {
+      const bodies = [
+        `{"code":"00","data":{"orderCode":1,"x":${deep}},"signature":"00"}`,
+        `{"data":${JSON.stringify(`{"x":${deep}}`)},"mac":"00","type":1}`,
+        deep,
+      ];
+      for (const body of bodies) {
+        const { status } = await post(path, body, { "stripe-signature": "t=1,v1=00" });
+        expect([400, 401], `${path} ${body.slice(0, 40)}`).toContain(status);
+      }
+    }
   });
 });

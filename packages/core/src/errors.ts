@@ -42,7 +42,9 @@ export type LifecycleRule =
   | "refund_amount_differs"
   | "cancel_after_capture"
   | "payment_closed"
-  | "failure_requires_pending";
+  | "failure_requires_pending"
+  | "paid_after_end"
+  | "paid_twice";
 
 /** A command that breaks a rule of the lifecycle. Nothing is appended. */
 export class LifecycleRuleError extends Error {

@@ -64,12 +64,36 @@ export type PaymentCommand =
       readonly code: string;
       readonly message: string;
     }
-  /** A provider's notice of money already received (ZaloPay, PayOS): authorized and captured at once. */
+  /**
+   * A provider's notice of money already received (ZaloPay, PayOS): each adds to what was
+   * captured; short of the amount the payment is `underpaid` (SPEC §2).
+   */
   | {
       readonly type: "RecordReceivedPayment";
       readonly gateway: Provider;
       readonly gatewayPaymentId: string;
       readonly amount: number;
+    }
+  /**
+   * A refund the gateway reports as done (a refund made in Stripe's dashboard, or ours echoed back):
+   * a fact, recorded even while refunds of ours are held back, as long as the total refunded stays
+   * within what was captured; the holds that no longer fit are released.
+   */
+  | {
+      readonly type: "RecordGatewayRefund";
+      readonly refundId: string;
+      readonly amount: number;
+      readonly reason?: string;
+    }
+  /** A verified provider notice that the lifecycle cannot apply: recorded, and flagged for a person. */
+  | {
+      readonly type: "RecordUnappliedNotice";
+      readonly provider: Provider;
+      readonly noticeId: string;
+      readonly noticeType: string;
+      readonly amount?: number;
+      readonly currency?: string;
+      readonly reason: string;
     }
   | {
       readonly type: "FlagPayment";
@@ -153,7 +177,9 @@ const commandSchemas = {
       type: z.literal("InitiatePayment"),
       orderId: commandId(),
       customerId: commandId().optional(),
-      amount: minorUnitsAmount(),
+      // Zero only for a payment created to hold a provider's notice that names no amount of its own
+      // (a refund for an unknown PaymentIntent, SPEC §4.3): no amount is invented for it.
+      amount: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
       currency: commandCurrency,
       paymentMethod: z.strictObject({ type: commandId(64), token: commandId().optional() }),
       captureMethod: CaptureMethod,
@@ -162,6 +188,11 @@ const commandSchemas = {
       providerReference: commandId().optional(),
       billingAddress: commandBillingAddress.optional(),
       metadata: commandMetadata.optional(),
+    })
+    .refine((c) => c.source === "webhook" || c.amount > 0, {
+      path: ["amount"],
+      params: { rule: "amount_not_positive" },
+      message: "must be more than zero",
     })
     // A charge request is bounded by Stripe's ceiling; a provider's notice of money already received
     // is recorded whatever its size (SPEC §2).
@@ -222,6 +253,22 @@ const commandSchemas = {
     gatewayPaymentId: commandId(),
     // Money already received is recorded whatever its size (SPEC §2).
     amount: minorUnitsAmount(),
+  }),
+  RecordGatewayRefund: z.strictObject({
+    type: z.literal("RecordGatewayRefund"),
+    refundId: commandId(),
+    amount: minorUnitsAmount(),
+    reason: freeText(500).optional(),
+  }),
+  RecordUnappliedNotice: z.strictObject({
+    type: z.literal("RecordUnappliedNotice"),
+    provider: Provider,
+    noticeId: commandId(),
+    noticeType: commandId(100),
+    // The notice's own figures, whatever their size: they are what a person must look at.
+    amount: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER).optional(),
+    currency: commandCurrency.optional(),
+    reason: commandId(1000),
   }),
   FlagPayment: z.strictObject({
     type: z.literal("FlagPayment"),

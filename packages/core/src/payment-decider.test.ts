@@ -1,10 +1,25 @@
+import type { PaymentEvent } from "@payments/events";
 import { describe, expect, it } from "vitest";
 import { given } from "../../../test/helpers/decider-spec";
 import { history, sampleEvent } from "../../../test/helpers/fixtures";
 import { LifecycleRuleError, PaymentNotFoundError } from "./errors";
 import { defaultFraudThresholds, noActivity } from "./fraud";
 import type { PaymentCommand } from "./payment-commands";
+import { decidePayment } from "./payment-decider";
 import { evolvePayment, initialPaymentState } from "./payment-state";
+
+/** The events a list of commands appends, decided one after the other on `history`. */
+function decideAll(history: readonly PaymentEvent[], commands: readonly PaymentCommand[]): PaymentEvent[] {
+  let state = history.reduce(evolvePayment, initialPaymentState);
+  const out: PaymentEvent[] = [];
+  for (const command of commands) {
+    for (const event of decidePayment(command, state, { paymentId: "pay_test" })) {
+      state = evolvePayment(state, event);
+      out.push(event);
+    }
+  }
+  return out;
+}
 
 const initiate: PaymentCommand = {
   type: "InitiatePayment",
@@ -349,5 +364,176 @@ describe("the payment's status", () => {
         sampleEvent("PaymentRefunded", { amount: 1500, totalRefunded: 1500 }),
       ]),
     ).toBe("refunded");
+  });
+});
+
+/** A ZaloPay payment of 100,000 VND waiting for the provider's callback. */
+const zaloPayInitiated = (): PaymentEvent[] => [
+  {
+    type: "PaymentInitiated",
+    data: {
+      orderId: "ord-vn-1",
+      amount: 100_000,
+      currency: "vnd",
+      paymentMethod: { type: "zalopay" },
+      captureMethod: "automatic",
+      source: "api",
+      provider: "zalopay",
+      providerReference: "251204_1",
+    },
+  },
+];
+const received = (gatewayPaymentId: string, amount: number): PaymentCommand => ({
+  type: "RecordReceivedPayment",
+  gateway: "zalopay",
+  gatewayPaymentId,
+  amount,
+});
+
+describe("money a provider reports as received", () => {
+  it("keeps a payment short of its amount underpaid, with what arrived as captured", () => {
+    given(zaloPayInitiated())
+      .when(received("zp_1", 1))
+      .then([
+        {
+          type: "PaymentAuthorized",
+          data: { gateway: "zalopay", gatewayPaymentId: "zp_1", amountAuthorized: 1 },
+        },
+        { type: "PaymentCaptured", data: { amount: 1, totalCaptured: 1, gatewayPaymentId: "zp_1" } },
+      ]);
+    const state = [...zaloPayInitiated(), ...decideAll(zaloPayInitiated(), [received("zp_1", 1)])].reduce(
+      evolvePayment,
+      initialPaymentState,
+    );
+    expect(state).toMatchObject({ status: "underpaid", amountCaptured: 1 });
+  });
+
+  it("adds a second notice to the first, and a payment paid in full is captured", () => {
+    const history = [...zaloPayInitiated(), ...decideAll(zaloPayInitiated(), [received("zp_1", 40_000)])];
+    given(history)
+      .when(received("zp_2", 60_000))
+      .then([
+        {
+          type: "PaymentCaptured",
+          data: { amount: 60_000, totalCaptured: 100_000, gatewayPaymentId: "zp_2" },
+        },
+      ]);
+    const state = [...history, ...decideAll(history, [received("zp_2", 60_000)])].reduce(
+      evolvePayment,
+      initialPaymentState,
+    );
+    expect(state).toMatchObject({ status: "captured", amountCaptured: 100_000, amountAuthorized: 100_000 });
+  });
+
+  it("flags amount_mismatch when more arrived than the amount, and appends nothing for the same notice again", () => {
+    const history = [...zaloPayInitiated(), ...decideAll(zaloPayInitiated(), [received("zp_1", 90_000)])];
+    const events = decideAll(history, [received("zp_2", 20_000)]);
+    expect(events.map((e) => e.type)).toEqual(["PaymentCaptured", "PaymentFlagged"]);
+    expect(events[1]!.data).toMatchObject({ flag: "amount_mismatch", receivedAmount: 110_000 });
+    given([...history, ...events])
+      .when(received("zp_2", 20_000))
+      .then([]);
+  });
+
+  it("refuses money received after the payment was canceled, or after it was paid in full", () => {
+    const canceled = [
+      ...zaloPayInitiated(),
+      { type: "PaymentCanceled" as const, data: { reason: "customer" } },
+    ];
+    given(canceled).when(received("zp_9", 100_000)).thenThrows(LifecycleRuleError, rule("paid_after_end"));
+    const paid = [...zaloPayInitiated(), ...decideAll(zaloPayInitiated(), [received("zp_1", 100_000)])];
+    given(paid).when(received("zp_9", 100_000)).thenThrows(LifecycleRuleError, rule("paid_twice"));
+  });
+
+  it("refuses to cancel an underpaid payment, and lets it be refunded up to what arrived", () => {
+    const underpaid = [...zaloPayInitiated(), ...decideAll(zaloPayInitiated(), [received("zp_1", 30_000)])];
+    given(underpaid)
+      .when({ type: "CancelPayment", reason: "customer" })
+      .thenThrows(LifecycleRuleError, rule("cancel_after_capture"));
+    given(underpaid)
+      .when({ type: "RefundPayment", refundId: "rf_1", amount: 30_001 })
+      .thenThrows(LifecycleRuleError, rule("refund_exceeds_captured"));
+    given(underpaid)
+      .when({ type: "RefundPayment", refundId: "rf_1" })
+      .then([{ type: "PaymentRefunded", data: { refundId: "rf_1", amount: 30_000, totalRefunded: 30_000 } }]);
+  });
+});
+
+describe("a refund the gateway reports as done", () => {
+  const held = (refundId: string, amount: number): PaymentEvent => ({
+    type: "PaymentRefundRequested",
+    data: { refundId, amount },
+  });
+
+  it("records a refund made at the gateway while a hold of ours is pending, when both fit", () => {
+    given([...history.captured(), held("rfd_ours", 1000)])
+      .when({ type: "RecordGatewayRefund", refundId: "re_dash", amount: 1000 })
+      .then([{ type: "PaymentRefunded", data: { refundId: "re_dash", amount: 1000, totalRefunded: 1000 } }]);
+  });
+
+  it("records it beyond what our holds leave, and releases the holds that no longer fit, newest first", () => {
+    given([...history.captured(), held("rfd_a", 1000), held("rfd_b", 500)])
+      .when({ type: "RecordGatewayRefund", refundId: "re_dash", amount: 1500 })
+      .then([
+        { type: "PaymentRefunded", data: { refundId: "re_dash", amount: 1500, totalRefunded: 1500 } },
+        {
+          type: "PaymentRefundFailed",
+          data: {
+            refundId: "rfd_b",
+            code: "superseded_by_gateway_refund",
+            message:
+              "released: a refund of 1500 made at the gateway (re_dash) leaves too little captured for it",
+          },
+        },
+      ]);
+  });
+
+  it("completes our own hold when the gateway echoes it, and adds nothing the second time", () => {
+    const events = [...history.captured(), held("rfd_ours", 1000)];
+    given(events)
+      .when({ type: "RecordGatewayRefund", refundId: "rfd_ours", amount: 1000 })
+      .then([{ type: "PaymentRefunded", data: { refundId: "rfd_ours", amount: 1000, totalRefunded: 1000 } }]);
+    const done = [
+      ...events,
+      ...decideAll(events, [{ type: "RecordGatewayRefund", refundId: "rfd_ours", amount: 1000 }]),
+    ];
+    given(done).when({ type: "RecordGatewayRefund", refundId: "rfd_ours", amount: 1000 }).then([]);
+  });
+
+  it("refuses a refund beyond what was captured and not refunded, whatever is held", () => {
+    given(history.partiallyRefunded())
+      .when({ type: "RecordGatewayRefund", refundId: "re_dash", amount: 1600 })
+      .thenThrows(LifecycleRuleError, rule("refund_exceeds_captured"));
+  });
+
+  it("treats a refund id named like Object.prototype's members as an ordinary id", () => {
+    for (const refundId of ["constructor", "__proto__", "toString"]) {
+      given(history.captured())
+        .when({ type: "RecordGatewayRefund", refundId, amount: 100 })
+        .then([{ type: "PaymentRefunded", data: { refundId, amount: 100, totalRefunded: 100 } }]);
+      given(history.captured()).when({ type: "FailRefund", refundId, code: "x", message: "y" }).then([]);
+    }
+  });
+});
+
+describe("a provider notice the lifecycle cannot apply", () => {
+  const notice: PaymentCommand = {
+    type: "RecordUnappliedNotice",
+    provider: "zalopay",
+    noticeId: "240001",
+    noticeType: "payment",
+    amount: 100_000,
+    currency: "vnd",
+    reason: "paid_after_end: money was received for a payment that had already ended",
+  };
+
+  it("is recorded once as ProviderNoticeUnapplied, and flags the payment needs_attention", () => {
+    const { type: _t, ...data } = notice as Extract<PaymentCommand, { type: "RecordUnappliedNotice" }>;
+    given(zaloPayInitiated())
+      .when(notice)
+      .then([{ type: "ProviderNoticeUnapplied", data }]);
+    const events = [...zaloPayInitiated(), ...decideAll(zaloPayInitiated(), [notice])];
+    expect(events.reduce(evolvePayment, initialPaymentState)).toMatchObject({ flags: ["needs_attention"] });
+    given(events).when(notice).then([]);
   });
 });

@@ -6,8 +6,10 @@ import {
   evolvePayment,
   initialPaymentState,
   isPayment,
+  isPendingRefund,
   type Payment,
   type PaymentState,
+  pendingRefundTotal,
   refundableAmount,
 } from "./payment-state";
 
@@ -17,7 +19,8 @@ export interface DecideContext {
 }
 
 const CLOSED = new Set(["failed", "canceled", "rejected"]);
-const CAPTURED = new Set(["captured", "partially_refunded", "refunded"]);
+/** Money was collected: refunds may follow, a cancel may not. `underpaid` too (SPEC §2). */
+const CAPTURED = new Set(["captured", "underpaid", "partially_refunded", "refunded"]);
 
 function requirePayment(state: PaymentState, ctx: DecideContext): Payment {
   if (!isPayment(state)) throw new PaymentNotFoundError(ctx.paymentId);
@@ -174,7 +177,7 @@ export function decideValidated(
     case "RequestRefund": {
       const payment = requirePayment(state, ctx);
       // The same refund asked again: already held back, or already done.
-      if (payment.refundIds.includes(command.refundId) || command.refundId in payment.pendingRefunds)
+      if (payment.refundIds.includes(command.refundId) || isPendingRefund(payment, command.refundId))
         return [];
       const amount = refundAmount(payment, command.amount);
       return [
@@ -188,7 +191,9 @@ export function decideValidated(
     case "RefundPayment": {
       const payment = requirePayment(state, ctx);
       if (payment.refundIds.includes(command.refundId)) return [];
-      const requested = payment.pendingRefunds[command.refundId];
+      const requested = isPendingRefund(payment, command.refundId)
+        ? payment.pendingRefunds[command.refundId]
+        : undefined;
       if (requested !== undefined) {
         // Completes a refund that was held back: its amount is the one asked for.
         if (command.amount !== undefined && command.amount !== requested) {
@@ -223,47 +228,120 @@ export function decideValidated(
       ];
     }
 
+    case "RecordGatewayRefund": {
+      const payment = requirePayment(state, ctx);
+      if (payment.refundIds.includes(command.refundId)) return [];
+      if (isPendingRefund(payment, command.refundId)) {
+        // Ours, echoed back by the gateway: completes the hold, for the amount held.
+        return decideValidated(
+          stripUndefined({
+            type: "RefundPayment" as const,
+            refundId: command.refundId,
+            amount: command.amount,
+            reason: command.reason,
+          }),
+          state,
+          ctx,
+        );
+      }
+      if (!CAPTURED.has(payment.status))
+        refuse(
+          "refund_requires_capture",
+          "the gateway reports a refund of money this payment never captured",
+        );
+      // A fact: it fits if it stays within what was captured, whatever is held back for refunds of ours.
+      const unrefunded = payment.amountCaptured - payment.amountRefunded;
+      if (command.amount > unrefunded) {
+        refuse(
+          "refund_exceeds_captured",
+          `the gateway reports a refund of ${command.amount}, more than the ${unrefunded} captured and not refunded`,
+        );
+      }
+      const totalRefunded = payment.amountRefunded + command.amount;
+      const refunded: PaymentEvent = {
+        type: "PaymentRefunded",
+        data: stripUndefined({
+          refundId: command.refundId,
+          amount: command.amount,
+          totalRefunded,
+          reason: command.reason,
+        }),
+      };
+      // Holds of ours that no longer fit are released, newest first: the gateway would refuse them.
+      const released: PaymentEvent[] = [];
+      let held = pendingRefundTotal(payment);
+      for (const refundId of Object.keys(payment.pendingRefunds).reverse()) {
+        if (held <= payment.amountCaptured - totalRefunded) break;
+        held -= payment.pendingRefunds[refundId]!;
+        released.push({
+          type: "PaymentRefundFailed",
+          data: {
+            refundId,
+            code: "superseded_by_gateway_refund",
+            message: `released: a refund of ${command.amount} made at the gateway (${command.refundId}) leaves too little captured for it`,
+          },
+        });
+      }
+      return [refunded, ...released];
+    }
+
+    case "RecordUnappliedNotice": {
+      const payment = requirePayment(state, ctx);
+      if (payment.unappliedNotices.includes(command.noticeId)) return [];
+      const { type: _type, ...data } = command;
+      return [{ type: "ProviderNoticeUnapplied", data: stripUndefined(data) }];
+    }
+
     case "FailRefund": {
       const payment = requirePayment(state, ctx);
-      if (!(command.refundId in payment.pendingRefunds)) return [];
+      if (!isPendingRefund(payment, command.refundId)) return [];
       const { type: _type, ...data } = command;
       return [{ type: "PaymentRefundFailed", data }];
     }
 
     case "RecordReceivedPayment": {
       const payment = requirePayment(state, ctx);
-      if (payment.gatewayPaymentId === command.gatewayPaymentId && CAPTURED.has(payment.status)) return [];
-      if (payment.status !== "initiated") {
-        refuse("authorization_requires_initiated", "only a payment awaiting the provider can be paid");
+      if (payment.receivedIds.includes(command.gatewayPaymentId)) return [];
+      if (CLOSED.has(payment.status))
+        refuse(
+          "paid_after_end",
+          `money was received for a payment that had already ended (${payment.status})`,
+        );
+      if (payment.status !== "initiated" && payment.status !== "underpaid") {
+        refuse(
+          payment.status === "authorized" ? "authorization_requires_initiated" : "paid_twice",
+          `money was received again for a payment already ${payment.status}`,
+        );
       }
+      const totalCaptured = payment.amountCaptured + command.amount;
       const paid: PaymentEvent[] = [
-        {
-          type: "PaymentAuthorized",
-          data: {
-            gateway: command.gateway,
-            gatewayPaymentId: command.gatewayPaymentId,
-            amountAuthorized: command.amount,
-          },
-        },
+        ...(payment.status === "initiated"
+          ? [
+              {
+                type: "PaymentAuthorized" as const,
+                data: {
+                  gateway: command.gateway,
+                  gatewayPaymentId: command.gatewayPaymentId,
+                  amountAuthorized: command.amount,
+                },
+              },
+            ]
+          : []),
         {
           type: "PaymentCaptured",
-          data: {
-            amount: command.amount,
-            totalCaptured: command.amount,
-            gatewayPaymentId: command.gatewayPaymentId,
-          },
+          data: { amount: command.amount, totalCaptured, gatewayPaymentId: command.gatewayPaymentId },
         },
       ];
-      if (command.amount === payment.amount) return paid;
-      // Recorded as received, never taken as paid in full (SPEC §4.3).
+      if (totalCaptured <= payment.amount) return paid;
+      // More than the amount: recorded as received, and flagged (SPEC §2); short of it is `underpaid`.
       return [
         ...paid,
         {
           type: "PaymentFlagged",
           data: {
             flag: "amount_mismatch",
-            detail: `${command.gateway} notified ${command.amount} ${payment.currency} for a payment of ${payment.amount} ${payment.currency}`,
-            receivedAmount: command.amount,
+            detail: `${command.gateway} notified ${totalCaptured} ${payment.currency} in all for a payment of ${payment.amount} ${payment.currency}`,
+            receivedAmount: totalCaptured,
             receivedCurrency: payment.currency,
           },
         },
@@ -279,7 +357,7 @@ export function decideValidated(
     case "CancelPayment": {
       const payment = requirePayment(state, ctx);
       if (CAPTURED.has(payment.status))
-        refuse("cancel_after_capture", "a captured payment is refunded, not canceled");
+        refuse("cancel_after_capture", "money was collected: it is refunded, not canceled");
       if (CLOSED.has(payment.status)) refuse("payment_closed", "the payment has already ended");
       return [{ type: "PaymentCanceled", data: { reason: command.reason } }];
     }

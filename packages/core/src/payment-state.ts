@@ -12,6 +12,7 @@ export type PaymentStatus =
   | "initiated"
   | "authorized"
   | "captured"
+  | "underpaid"
   | "partially_refunded"
   | "refunded"
   | "failed"
@@ -44,8 +45,12 @@ export interface Payment {
   readonly refundIds: readonly string[];
   /** Refunds asked of the gateway and not answered yet, by refund id: their amounts are held back. */
   readonly pendingRefunds: Readonly<Record<string, number>>;
-  /** `unmatched`, `amount_mismatch`: what a person must look at. */
+  /** `unmatched`, `amount_mismatch`, `needs_attention`: what a person must look at. */
   readonly flags: readonly string[];
+  /** The provider transaction ids of money a provider notified as received (ZaloPay, PayOS). */
+  readonly receivedIds: readonly string[];
+  /** The notices recorded as unapplied, by the provider's notice id. */
+  readonly unappliedNotices: readonly string[];
   readonly failure?: { readonly code: string; readonly message: string; readonly retryable: boolean };
   readonly cancelReason?: string;
 }
@@ -58,16 +63,37 @@ export function statusAfterRefund(totalRefunded: number, amountCaptured: number)
   return totalRefunded >= amountCaptured ? "refunded" : "partially_refunded";
 }
 
+/**
+ * `underpaid` while a provider's notices (ZaloPay, PayOS) add up to less than the payment's amount,
+ * else `captured` (SPEC §2). A Stripe capture of part of a hold is `captured`: the rest is released.
+ */
+export function statusAfterCapture(totalCaptured: number, amount: number, provider: Provider): PaymentStatus {
+  return provider !== "stripe" && totalCaptured < amount ? "underpaid" : "captured";
+}
+
+/** What is held back by refunds asked for and not answered yet. */
+export function pendingRefundTotal(payment: Payment): number {
+  return Object.values(payment.pendingRefunds).reduce((sum, amount) => sum + amount, 0);
+}
+
 /** What can still be refunded: captured, less refunded, less refunds asked for and not answered. */
 export function refundableAmount(payment: Payment): number {
-  const pending = Object.values(payment.pendingRefunds).reduce((sum, amount) => sum + amount, 0);
-  return payment.amountCaptured - payment.amountRefunded - pending;
+  return payment.amountCaptured - payment.amountRefunded - pendingRefundTotal(payment);
+}
+
+/** Whether `refundId` is a refund of ours held back and not answered yet (own keys only). */
+export function isPendingRefund(payment: Payment, refundId: string): boolean {
+  return Object.hasOwn(payment.pendingRefunds, refundId);
 }
 
 function without(record: Readonly<Record<string, number>>, key: string): Readonly<Record<string, number>> {
-  if (!(key in record)) return record;
+  if (!Object.hasOwn(record, key)) return record;
   const { [key]: _gone, ...rest } = record;
   return rest;
+}
+
+function withFlag(state: Payment, flag: string): Payment {
+  return state.flags.includes(flag) ? state : { ...state, flags: [...state.flags, flag] };
 }
 
 /** The fold of a stream: nothing yet, or a payment. */
@@ -105,6 +131,8 @@ export function evolvePayment(state: PaymentState, event: PaymentEvent): Payment
       refundIds: [],
       pendingRefunds: {},
       flags: [],
+      receivedIds: [],
+      unappliedNotices: [],
     };
   }
   if (!isPayment(state)) return state;
@@ -121,13 +149,19 @@ export function evolvePayment(state: PaymentState, event: PaymentEvent): Payment
         amountAuthorized: event.data.amountAuthorized,
         authorizationCode: event.data.authorizationCode,
       };
-    case "PaymentCaptured":
+    case "PaymentCaptured": {
+      // A provider's notices may add up to more than was first authorized (SPEC §2): the hold
+      // follows what was received, so captured never exceeds authorized.
+      const received = state.provider !== "stripe" && event.data.gatewayPaymentId;
       return {
         ...state,
-        status: "captured",
+        status: statusAfterCapture(event.data.totalCaptured, state.amount, state.provider),
+        amountAuthorized: Math.max(state.amountAuthorized, event.data.totalCaptured),
         amountCaptured: event.data.totalCaptured,
         gatewayPaymentId: event.data.gatewayPaymentId ?? state.gatewayPaymentId,
+        receivedIds: received ? [...state.receivedIds, received] : state.receivedIds,
       };
+    }
     case "PaymentRefunded":
       return {
         ...state,
@@ -144,9 +178,12 @@ export function evolvePayment(state: PaymentState, event: PaymentEvent): Payment
     case "PaymentRefundFailed":
       return { ...state, pendingRefunds: without(state.pendingRefunds, event.data.refundId) };
     case "PaymentFlagged":
-      return state.flags.includes(event.data.flag)
-        ? state
-        : { ...state, flags: [...state.flags, event.data.flag] };
+      return withFlag(state, event.data.flag);
+    case "ProviderNoticeUnapplied":
+      return {
+        ...withFlag(state, "needs_attention"),
+        unappliedNotices: [...state.unappliedNotices, event.data.noticeId],
+      };
     case "PaymentCanceled":
       return { ...state, status: "canceled", cancelReason: event.data.reason };
     case "PaymentFailed":

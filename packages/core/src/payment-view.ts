@@ -1,6 +1,6 @@
 import type { CaptureMethod, FraudDecision, PaymentMethod, Provider } from "@payments/events";
 import type { RecordedEvent } from "./event-envelope";
-import { type PaymentStatus, statusAfterRefund } from "./payment-state";
+import { type PaymentStatus, statusAfterCapture, statusAfterRefund } from "./payment-state";
 
 /**
  * The payment view of SPEC §3: the API's response body and the read model's item. Amounts are
@@ -92,7 +92,7 @@ export function evolvePaymentView(
     case "PaymentCaptured":
       return {
         ...next,
-        status: "captured",
+        status: statusAfterCapture(event.data.totalCaptured, view.amount, view.provider),
         amountCaptured: event.data.totalCaptured,
         gatewayPaymentId: event.data.gatewayPaymentId ?? view.gatewayPaymentId,
         gatewayResponse: stripUndefined({
@@ -124,6 +124,10 @@ export function evolvePaymentView(
       return view.flags.includes(event.data.flag)
         ? next
         : { ...next, flags: [...view.flags, event.data.flag] };
+    case "ProviderNoticeUnapplied":
+      return view.flags.includes("needs_attention")
+        ? next
+        : { ...next, flags: [...view.flags, "needs_attention"] };
     default: {
       const unreachable: never = event;
       return unreachable;

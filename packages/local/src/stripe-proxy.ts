@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { createHmac, randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 
@@ -74,11 +74,48 @@ export interface StripeProxy {
     readonly byOrder: ReadonlyMap<string, MoneyCount>;
     readonly byPayment: ReadonlyMap<string, MoneyCount>;
   };
+  /**
+   * A refund made outside the service, as in Stripe's dashboard (no metadata of ours). With
+   * `deliver`, its `refund.created` and `charge.refunded` are sent, signed, to the webhook; the
+   * events are returned either way, shaped as the pinned API version sends them.
+   */
+  dashboardRefund(input: {
+    payment_intent: string;
+    amount?: number;
+    deliver?: boolean;
+  }): Promise<DashboardRefund>;
   injectFaults(rules: readonly FaultRule[]): void;
   clearFaults(): void;
   /** Forgets every idempotency key, as Stripe does after 24 hours. */
   forgetIdempotencyKeys(): void;
   stop(): Promise<void>;
+}
+
+export interface DashboardRefund {
+  readonly status: number;
+  readonly refund?: Record<string, unknown>;
+  readonly error?: unknown;
+  /** The events Stripe would send: `refund.created`, then `charge.refunded` without a refunds list. */
+  readonly events: readonly Record<string, unknown>[];
+  /** The webhook's HTTP status for each event delivered. */
+  readonly delivered: readonly number[];
+}
+
+/**
+ * The API version of the events the proxy sends: the one the bundled stripe-node pins (its
+ * `ApiVersion`). Since 2022-11-15 a charge carries no `refunds` list; the proxy's charge objects,
+ * taken from stripe-mock's fixtures, lose theirs for that reason.
+ */
+export const STRIPE_EVENT_API_VERSION = "2026-10-28.endive";
+
+/** Stripe's `Stripe-Signature` header for a payload: `t=<unix>,v1=<HMAC-SHA256(secret, "t.payload")>`. */
+export function stripeSignatureHeader(
+  payload: string,
+  secret: string,
+  timestamp = Math.floor(Date.now() / 1000),
+) {
+  const v1 = createHmac("sha256", secret).update(`${timestamp}.${payload}`, "utf8").digest("hex");
+  return `t=${timestamp},v1=${v1}`;
 }
 
 /** Stripe's test payment methods that decline, and how (https://docs.stripe.com/testing). */
@@ -165,8 +202,12 @@ export async function startStripeProxy(options: {
   port?: number;
   /** Fault rules from the start (as {@link StripeProxy.injectFaults} adds them). */
   faults?: readonly FaultRule[];
+  /** Where dashboard refunds' events are delivered, and the endpoint secret they are signed with. */
+  webhook?: { readonly url: string; readonly secret: string };
 }): Promise<StripeProxy> {
   const intents = new Map<string, Intent>();
+  /** Every refund made, ours and the dashboard's, for GET /v1/refunds (stripe-mock keeps none). */
+  const refunds = new Map<string, Record<string, unknown>>();
   const idempotency = new Map<string, { fingerprint: string; reply: Reply }>();
   const inFlight = new Set<string>();
   const byOrder = new Map<string, MoneyCount>();
@@ -298,18 +339,35 @@ export async function startStripeProxy(options: {
       }
       intent.amount_refunded += amount;
       count(intent, "refunds");
-      return {
-        status: 200,
-        body: {
-          ...(mock.body as object),
-          id: newId("re"),
-          amount,
-          currency: intent.currency,
-          payment_intent: intent.id,
-          status: "succeeded",
-          metadata: metadataOf(form),
-        },
+      const refund = {
+        ...(mock.body as object),
+        id: newId("re"),
+        amount,
+        currency: intent.currency,
+        payment_intent: intent.id,
+        charge: intent.latest_charge,
+        status: "succeeded",
+        metadata: metadataOf(form),
+        created: Math.floor(Date.now() / 1000),
       };
+      refunds.set(refund.id, refund);
+      return { status: 200, body: refund };
+    }
+    if (parts[1] === "refunds" && method === "GET") {
+      if (parts[2]) {
+        const refund = refunds.get(parts[2]);
+        return refund
+          ? { status: 200, body: refund }
+          : stripeError(404, "invalid_request_error", `No such refund: '${parts[2]}'`, {
+              code: "resource_missing",
+            });
+      }
+      const charge = url.searchParams.get("charge");
+      const intentId = url.searchParams.get("payment_intent");
+      const data = [...refunds.values()]
+        .filter((r) => (!charge || r.charge === charge) && (!intentId || r.payment_intent === intentId))
+        .reverse();
+      return { status: 200, body: { object: "list", data, has_more: false, url: "/v1/refunds" } };
     }
     return mock;
   }
@@ -374,6 +432,97 @@ export async function startStripeProxy(options: {
     );
   }
 
+  const stripeEvent = (type: string, object: unknown) => ({
+    id: newId("evt"),
+    object: "event",
+    api_version: STRIPE_EVENT_API_VERSION,
+    created: Math.floor(Date.now() / 1000),
+    data: { object },
+    livemode: false,
+    pending_webhooks: 1,
+    request: { id: null, idempotency_key: null },
+    type,
+  });
+
+  async function dashboardRefund(input: {
+    payment_intent: string;
+    amount?: number;
+    deliver?: boolean;
+  }): Promise<DashboardRefund> {
+    const intent = intents.get(input.payment_intent);
+    if (!intent) return { status: 404, error: "no such payment_intent", events: [], delivered: [] };
+    const refundable = intent.amount_received - intent.amount_refunded;
+    const amount = input.amount ?? refundable;
+    if (intent.status !== "succeeded" || amount > refundable || amount <= 0)
+      return { status: 400, error: `cannot refund ${amount} of ${refundable}`, events: [], delivered: [] };
+    const mock = await fetch(`${options.stripeMockUrl}/v1/refunds`, {
+      method: "POST",
+      headers: {
+        authorization: "Bearer sk_test_dashboard",
+        "content-type": "application/x-www-form-urlencoded",
+      },
+      body: `payment_intent=${encodeURIComponent(intent.id)}&amount=${amount}`,
+    });
+    intent.amount_refunded += amount;
+    count(intent, "refunds");
+    const refund = {
+      ...((await mock.json()) as object),
+      id: newId("re"),
+      amount,
+      currency: intent.currency,
+      payment_intent: intent.id,
+      charge: intent.latest_charge,
+      status: "succeeded",
+      metadata: {},
+      created: Math.floor(Date.now() / 1000),
+    };
+    refunds.set(refund.id, refund);
+    const canned = (await (
+      await fetch(
+        `${options.stripeMockUrl}/v1/charges/${encodeURIComponent(intent.latest_charge ?? "ch_x")}`,
+        {
+          headers: { authorization: "Bearer sk_test_dashboard" },
+        },
+      )
+    ).json()) as Record<string, unknown>;
+    // The pinned API version sends no refunds list on a charge (stripe-mock's fixture is older).
+    const { refunds: _list, ...charge } = canned;
+    const events = [
+      stripeEvent("refund.created", refund),
+      stripeEvent("charge.refunded", {
+        ...charge,
+        id: intent.latest_charge,
+        amount: intent.amount_received,
+        amount_captured: intent.amount_received,
+        amount_refunded: intent.amount_refunded,
+        refunded: intent.amount_refunded >= intent.amount_received,
+        captured: true,
+        paid: true,
+        status: "succeeded",
+        currency: intent.currency,
+        payment_intent: intent.id,
+        metadata: {},
+      }),
+    ];
+    const delivered: number[] = [];
+    if (input.deliver && options.webhook) {
+      for (const event of events) {
+        const payload = JSON.stringify(event);
+        const response = await fetch(options.webhook.url, {
+          method: "POST",
+          headers: {
+            "content-type": "application/json",
+            "stripe-signature": stripeSignatureHeader(payload, options.webhook.secret),
+          },
+          body: payload,
+        });
+        delivered.push(response.status);
+        await response.arrayBuffer();
+      }
+    }
+    return { status: 200, refund, events, delivered };
+  }
+
   async function handle(req: IncomingMessage, res: ServerResponse) {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
@@ -386,6 +535,18 @@ export async function startStripeProxy(options: {
       const orders = Object.fromEntries([...byOrder].filter(([order]) => order.startsWith(prefix)));
       res.writeHead(200, { "content-type": "application/json" });
       res.end(JSON.stringify({ orders }));
+      return;
+    }
+    if (method === "POST" && url.pathname === "/_proxy/dashboard/refunds") {
+      // Not Stripe's API: what a person does in Stripe's dashboard (SPEC §4.5).
+      const input = JSON.parse(body || "{}") as {
+        payment_intent: string;
+        amount?: number;
+        deliver?: boolean;
+      };
+      const made = await dashboardRefund(input);
+      res.writeHead(made.status, { "content-type": "application/json" });
+      res.end(JSON.stringify(made));
       return;
     }
     const form = parseForm(body);
@@ -516,6 +677,7 @@ export async function startStripeProxy(options: {
       }
       return counts;
     },
+    dashboardRefund,
     injectFaults(rules) {
       faults = [...faults, ...rules.map(armed)];
     },

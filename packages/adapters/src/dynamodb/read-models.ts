@@ -95,7 +95,7 @@ export function declineRecords(view: PaymentView, events: readonly RecordedEvent
 
 /**
  * The transaction log's item for a view: `completed` once captured, `pending` while initiated,
- * otherwise the view's status.
+ * otherwise the view's status; for an `underpaid` payment, `amount` is what was received (SPEC §3).
  * @example transactionLogItem(view).amount // "25.99" for 2599 usd
  */
 export function transactionLogItem(view: PaymentView): TransactionLogItem {
@@ -106,7 +106,7 @@ export function transactionLogItem(view: PaymentView): TransactionLogItem {
     payment_id: view.paymentId,
     order_id: view.orderId,
     customer_id: view.customerId,
-    amount: formatMinorUnits(view.amount, view.currency),
+    amount: formatMinorUnits(view.status === "underpaid" ? view.amountCaptured : view.amount, view.currency),
     currency: view.currency,
     payment_method: view.paymentMethod.type,
     fraud_score: view.fraud?.score,

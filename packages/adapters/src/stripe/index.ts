@@ -1,2 +1,3 @@
 export * from "./stripe-amounts";
 export * from "./stripe-gateway";
+export * from "./stripe-lookup";

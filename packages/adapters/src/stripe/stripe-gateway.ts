@@ -67,7 +67,23 @@ export function mapStripeError(error: unknown): Error {
   return new GatewayRequestError(error.code ?? error.type, `Stripe refused the request: ${error.message}`);
 }
 
-async function call<T>(request: () => Promise<T>): Promise<T> {
+/** A stripe-node client with its own retries off (the callers retry), pointed at `apiUrl` when given. */
+export function stripeClient(options: StripeGatewayOptions): Stripe {
+  const url = options.apiUrl ? new URL(options.apiUrl) : undefined;
+  return new Stripe(options.secretKey, {
+    maxNetworkRetries: 0,
+    timeout: options.timeoutMs ?? 10_000,
+    ...(url
+      ? {
+          host: url.hostname,
+          port: Number(url.port || 80),
+          protocol: url.protocol.replace(":", "") as "http" | "https",
+        }
+      : {}),
+  });
+}
+
+export async function call<T>(request: () => Promise<T>): Promise<T> {
   try {
     return await request();
   } catch (error) {
@@ -85,18 +101,7 @@ async function call<T>(request: () => Promise<T>): Promise<T> {
  * const intent = await gateway.create({ paymentId, orderId, amount: 2599, currency: "usd", ... });
  */
 export function createStripeGateway(options: StripeGatewayOptions): PaymentGateway {
-  const url = options.apiUrl ? new URL(options.apiUrl) : undefined;
-  const stripe = new Stripe(options.secretKey, {
-    maxNetworkRetries: 0,
-    timeout: options.timeoutMs ?? 10_000,
-    ...(url
-      ? {
-          host: url.hostname,
-          port: Number(url.port || 80),
-          protocol: url.protocol.replace(":", "") as "http" | "https",
-        }
-      : {}),
-  });
+  const stripe = stripeClient(options);
 
   return {
     name: "stripe",

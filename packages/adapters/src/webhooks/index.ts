@@ -1,1 +1,2 @@
+export * from "./bounded-json";
 export * from "./signatures";

@@ -63,10 +63,12 @@ export async function runApiBench(
           {
             provider: "zalopay",
             dedupeKey: String(data.zp_trans_id),
+            noticeType: "payment",
             reference: data.app_trans_id,
             amount: data.amount,
             currency: "vnd",
-            commands: receivedCommands("zalopay", String(data.zp_trans_id), data.amount, "vnd"),
+            createsPayment: true,
+            commands: receivedCommands("zalopay", String(data.zp_trans_id), data.amount),
           },
           { correlationId: "bench", causationId: "bench", source: "webhook:zalopay" },
         );

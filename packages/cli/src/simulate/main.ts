@@ -188,6 +188,7 @@ async function main() {
     "rejected",
     "refunded",
     "partially_refunded",
+    "underpaid",
     "cancelled",
   ]);
   const waitBar = process.stdout.isTTY

@@ -26,6 +26,7 @@ export const app = createApiApp({
   ),
   jwtSecret: () => Resource.JwtSecret.value,
   webhooks: wiring.webhooks,
+  stripeLookup: wiring.stripeLookup,
   webhookSecrets: () => ({
     stripeWebhookSecret: Resource.StripeWebhookSecret.value,
     zaloPayKey2: Resource.ZaloPayKey2.value,

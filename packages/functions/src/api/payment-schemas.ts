@@ -88,6 +88,7 @@ export const PaymentViewSchema = z.strictObject({
     "initiated",
     "authorized",
     "captured",
+    "underpaid",
     "partially_refunded",
     "refunded",
     "failed",

@@ -7,6 +7,10 @@ import { webhookRoutes } from "./webhook-routes";
 
 const secrets = { stripeWebhookSecret: "whsec_x", zaloPayKey2: "key2", payosChecksumKey: "payos" };
 const logger = new Logger({ serviceName: "test", logLevel: "SILENT" });
+/** These tests send no Stripe notice: a lookup would be a bug. */
+const stripeLookup = () => {
+  throw new Error("no Stripe lookup in these tests");
+};
 
 function zalopayBody() {
   const data = JSON.stringify({ app_trans_id: "251123_1", zp_trans_id: 42, amount: 1000 });
@@ -21,7 +25,7 @@ describe("webhook replies when recording fails", () => {
   const failing = {
     record: async () => Promise.reject(new Error("DynamoDB is unavailable")),
   } as unknown as WebhookService;
-  const app = webhookRoutes({ webhooks: () => failing, webhookSecrets: () => secrets, logger });
+  const app = webhookRoutes({ webhooks: () => failing, webhookSecrets: () => secrets, stripeLookup, logger });
 
   it("answers ZaloPay return_code 0 for a transient failure, so that ZaloPay calls back again", async () => {
     const response = await app.request("/zalopay", { method: "POST", body: zalopayBody() });
@@ -53,7 +57,13 @@ describe("webhook metrics, for the error-rate alarm", () => {
     } as unknown as WebhookService;
     const recording = { record: async () => ({ kind: "recorded" }) } as unknown as WebhookService;
     let service = failing;
-    const app = webhookRoutes({ webhooks: () => service, webhookSecrets: () => secrets, logger, metrics });
+    const app = webhookRoutes({
+      webhooks: () => service,
+      webhookSecrets: () => secrets,
+      stripeLookup,
+      logger,
+      metrics,
+    });
 
     await app.request("/zalopay", { method: "POST", body: zalopayBody() });
     await app.request("/zalopay", { method: "POST", body: "not json" });

@@ -1,6 +1,13 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
 import { type Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
-import { verifyPayosSignature, verifyStripeSignature, verifyZaloPayMac } from "@payments/adapters/webhooks";
+import type { StripeLookup } from "@payments/adapters/stripe";
+import {
+  parseBoundedJson,
+  verifyPayosSignature,
+  verifyStripeSignature,
+  verifyZaloPayMac,
+} from "@payments/adapters/webhooks";
+import { InvalidAmountError, InvalidCurrencyError } from "@payments/core";
 import type { EventMetadata } from "@payments/events";
 import { Hono } from "hono";
 import { z } from "zod";
@@ -21,6 +28,8 @@ export interface WebhookSecrets {
 
 export interface WebhookRoutesDeps {
   readonly webhooks: () => WebhookService;
+  /** What Stripe's notices leave out, read back from Stripe: an intent's payment, a charge's refunds. */
+  readonly stripeLookup: () => StripeLookup;
   readonly webhookSecrets: () => WebhookSecrets;
   readonly logger: Logger;
   /** `WebhooksReceived` and `WebhookErrors` (4xx/5xx, or ZaloPay's "call again"), for the error-rate alarm. */
@@ -31,20 +40,22 @@ export interface WebhookRoutesDeps {
 const ZaloPayBody = z.object({
   data: z.string().max(60_000),
   mac: z.string().max(256),
-  type: z.coerce.number().optional(),
+  /** 1: an order was paid. Only that records money (SPEC §4.3). */
+  type: z.union([z.number(), z.string().max(16)]).optional(),
 });
 const ZaloPayData = z.object({
   app_trans_id: z.string().min(1).max(255),
   zp_trans_id: z.union([z.string().min(1).max(64), z.number().int().nonnegative()]),
   amount: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
 });
+/** Only `data` and `signature` count: the top-level `code`, `desc` and `success` are not signed. */
 const PayosBody = z.object({
-  code: z.string().max(16),
-  success: z.boolean().optional(),
   data: z.record(z.string(), z.unknown()),
   signature: z.string().max(256),
 });
+/** The signed fields used, as PayOS's own SDK types them (`WebhookData` of @payos/node). */
 const PayosData = z.object({
+  code: z.string().max(16),
   orderCode: z.union([z.number().int().nonnegative(), z.string().min(1).max(64)]),
   amount: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
   reference: z.string().min(1).max(255),
@@ -52,12 +63,12 @@ const PayosData = z.object({
   currency: z.string().max(8).optional(),
 });
 
-function parseJson(raw: string): unknown {
-  try {
-    return JSON.parse(raw);
-  } catch {
-    return undefined;
-  }
+/** A webhook body's JSON, bounded in depth and size: a hostile body is unreadable, never a crash. */
+const parseJson = (raw: string) => parseBoundedJson(raw);
+
+/** Reads own properties only: a body's `__proto__` or `constructor` is data, never inherited behaviour. */
+function ownProperties<T extends Record<string, unknown>>(value: T): T {
+  return Object.fromEntries(Object.entries(value)) as T;
 }
 
 const unauthorized = (provider: string) =>
@@ -95,14 +106,27 @@ export function webhookRoutes(deps: WebhookRoutesDeps) {
     causationId: `${provider}:${id}`,
     source: `webhook:${provider}`,
   });
-  const log = (provider: string, outcome: NotificationOutcome, ref: string) =>
-    deps.logger.info(`${provider} webhook: ${outcome.kind}`, { provider, reference: ref, ...outcome });
+  const log = (provider: string, outcome: NotificationOutcome, ref: string) => {
+    const fields = { provider, reference: ref, ...outcome };
+    // A verified notice the lifecycle could not apply: recorded and flagged, and a person must look.
+    if (outcome.kind === "unapplied" || outcome.kind === "invalid")
+      deps.logger.warn(`${provider} webhook: ${outcome.kind}`, fields);
+    else deps.logger.info(`${provider} webhook: ${outcome.kind}`, fields);
+  };
 
   async function record(provider: string, n: Notification): Promise<NotificationOutcome> {
     const outcome = await deps.webhooks().record(n, metadataFor(provider, n.dedupeKey));
     log(provider, outcome, n.reference);
+    if (outcome.kind === "unapplied" && deps.metrics) {
+      deps.metrics.addMetric("ProviderNoticesUnapplied", MetricUnit.Count, 1);
+    }
     return outcome;
   }
+
+  const unreadable = (provider: string, detail: string) =>
+    problemResponse(
+      problem(400, "invalid-request", `Not a ${provider} notice this service can read`, detail),
+    );
 
   app.post("/stripe", async (c) => {
     const raw = await c.req.text();
@@ -117,9 +141,20 @@ export function webhookRoutes(deps: WebhookRoutesDeps) {
       deps.logger.warn("stripe webhook refused", { reason: (error as Error).message });
       return unauthorized("Stripe");
     }
-    const n = stripeNotification(event);
+    let n: Notification | undefined;
+    try {
+      n = await stripeNotification(event, deps.stripeLookup());
+    } catch (error) {
+      // Signed by Stripe, but with an amount or currency no payment can hold: refused, never a 500.
+      if (error instanceof InvalidAmountError || error instanceof InvalidCurrencyError) {
+        deps.logger.warn("stripe webhook verified but unreadable", { reason: error.message });
+        return unreadable("Stripe", error.message);
+      }
+      throw error;
+    }
     if (!n) return c.json({ received: true, handled: false, type: event.type });
     const outcome = await record("stripe", n);
+    if (outcome.kind === "invalid") return unreadable("Stripe", outcome.reason);
     return c.json({ received: true, handled: true, outcome: outcome.kind });
   });
 
@@ -138,17 +173,26 @@ export function webhookRoutes(deps: WebhookRoutesDeps) {
       deps.logger.error("zalopay webhook verified but unreadable", { reason: data.error.issues[0]?.message });
       return c.json({ return_code: -1, return_message: "data is not a ZaloPay payment callback" }, 400);
     }
-    const { app_trans_id, zp_trans_id, amount } = data.data;
+    if (Number(body.data.type ?? 1) !== 1) {
+      // Not an order payment (type 2 is an agreement binding): acknowledged, and no money recorded.
+      deps.logger.info("zalopay webhook: not a payment callback", { type: body.data.type });
+      return c.json({ return_code: 1, return_message: "success" });
+    }
+    const { app_trans_id, zp_trans_id, amount } = ownProperties(data.data);
     try {
       // ZaloPay settles in VND, which has no minor unit: the notified amount is the amount.
-      await record("zalopay", {
+      const outcome = await record("zalopay", {
         provider: "zalopay",
         dedupeKey: String(zp_trans_id),
+        noticeType: "payment",
         reference: app_trans_id,
         amount,
         currency: "vnd",
-        commands: receivedCommands("zalopay", String(zp_trans_id), amount, "vnd"),
+        createsPayment: true,
+        commands: receivedCommands("zalopay", String(zp_trans_id), amount),
       });
+      if (outcome.kind === "invalid")
+        return c.json({ return_code: -1, return_message: outcome.reason.slice(0, 200) }, 400);
       return c.json({ return_code: 1, return_message: "success" });
     } catch (error) {
       deps.logger.warn("zalopay webhook failed; ZaloPay will retry", { error: (error as Error).message });
@@ -169,27 +213,23 @@ export function webhookRoutes(deps: WebhookRoutesDeps) {
     const data = PayosData.safeParse(body.data.data);
     if (!data.success) {
       deps.logger.error("payos webhook verified but unreadable", { reason: data.error.issues[0]?.message });
-      return problemResponse(
-        problem(
-          400,
-          "invalid-request",
-          "Not a PayOS payment notice",
-          data.error.issues[0]?.message ?? "unreadable data",
-        ),
-      );
+      return unreadable("PayOS", data.error.issues[0]?.message ?? "unreadable data");
     }
-    if (body.data.code !== "00") return c.json({ success: true, handled: false });
-    const { orderCode, amount, reference, paymentLinkId } = data.data;
-    const currency = (data.data.currency ?? "vnd").toLowerCase();
-    await record("payos", {
+    const { code, orderCode, amount, reference, paymentLinkId, currency } = ownProperties(data.data);
+    // Only the signed data.code says whether money arrived; the top-level code is not signed.
+    if (code !== "00") return c.json({ success: true, handled: false });
+    const outcome = await record("payos", {
       provider: "payos",
       dedupeKey: `${paymentLinkId}:${reference}`,
+      noticeType: "payment",
       reference: String(orderCode),
       // PayOS settles in VND, which has no minor unit: the notified amount is the amount.
       amount,
-      currency,
-      commands: receivedCommands("payos", reference, amount, currency),
+      currency: (currency ?? "vnd").toLowerCase(),
+      createsPayment: true,
+      commands: receivedCommands("payos", reference, amount),
     });
+    if (outcome.kind === "invalid") return unreadable("PayOS", outcome.reason);
     return c.json({ success: true });
   });
 

@@ -6,7 +6,9 @@ import {
   foldPaymentView,
   GatewayDeclinedError,
   GatewayRequestError,
+  InvalidAmountError,
   isPayment,
+  isPendingRefund,
   type Payment,
   type PaymentCommand,
   type PaymentGateway,
@@ -245,6 +247,7 @@ export function createPaymentService(deps: PaymentServiceDeps) {
       const state = requested.state;
       if (!isPayment(state)) throw new PaymentNotFoundError(paymentId);
       if (state.refundIds.includes(input.refundId)) return view(paymentId);
+      if (!isPendingRefund(state, input.refundId)) return view(paymentId);
       const amount = state.pendingRefunds[input.refundId]!;
       if (state.gatewayPaymentId && state.provider === "stripe") {
         try {
@@ -258,25 +261,31 @@ export function createPaymentService(deps: PaymentServiceDeps) {
           });
         } catch (error) {
           const reason = refused(error);
-          if (reason instanceof GatewayRefusedError) {
+          // Refused by Stripe, or an amount Stripe cannot represent (9.995 KWD): nothing moved, so the
+          // hold is released before the error is answered. An outage keeps it: Stripe may have made
+          // the refund, and the same refund id continues it (or the reconciler settles it).
+          const release =
+            reason instanceof GatewayRefusedError
+              ? { code: reason.code, message: reason.message }
+              : reason instanceof InvalidAmountError
+                ? { code: "amount_not_representable", message: reason.message }
+                : undefined;
+          if (release) {
             await deps.handle({
               paymentId,
               metadata,
-              command: {
-                type: "FailRefund",
-                refundId: input.refundId,
-                code: reason.code,
-                message: reason.message,
-              },
+              command: { type: "FailRefund", refundId: input.refundId, ...release },
             });
           }
           throw reason;
         }
       }
+      // What Stripe did is a fact: it completes our hold, or, if a refund made at Stripe meanwhile
+      // released the hold, it is recorded as long as it fits what was captured.
       await deps.handle({
         paymentId,
         metadata,
-        command: { type: "RefundPayment", refundId: input.refundId, reason: input.reason },
+        command: { type: "RecordGatewayRefund", refundId: input.refundId, amount, reason: input.reason },
       });
       return view(paymentId);
     },

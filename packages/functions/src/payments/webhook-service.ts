@@ -1,12 +1,22 @@
-import { fromStripeAmount } from "@payments/adapters/stripe";
+import {
+  fromStripeAmount,
+  ownString,
+  refundFacts,
+  type StripeLookup,
+  type StripeRefundFacts,
+} from "@payments/adapters/stripe";
 import {
   ConcurrencyError,
+  currencyExponent,
   decidePayment,
   type EventStore,
   evolvePayment,
   foldPayment,
+  InvalidCommandError,
   isPayment,
+  isPendingRefund,
   LifecycleRuleError,
+  type Payment,
   type PaymentCommand,
   type PaymentState,
   type UniqueClaim,
@@ -15,35 +25,52 @@ import {
 import type { EventMetadata, PaymentEvent, Provider } from "@payments/events";
 import type Stripe from "stripe";
 
+/** What a notice means for a payment as it stands: commands, or why the lifecycle cannot apply it. */
+export type NoticeDecision = readonly PaymentCommand[] | { readonly unapplied: string };
+
 /** What a verified notification asks for, in the provider's terms already read. */
 export interface Notification {
   readonly provider: Provider;
   /** The provider's id of this notification (Stripe event id; ZaloPay zp_trans_id; PayOS paymentLinkId:reference). */
   readonly dedupeKey: string;
+  /** The provider's word for it: Stripe's event type, `payment` for a ZaloPay or PayOS payment notice. */
+  readonly noticeType: string;
   /** Our payment, when the notification names it (Stripe's metadata.paymentId). */
   readonly paymentId?: string;
   /** The reference matching uses, and the unmatched order id is built from. */
   readonly reference: string;
-  /** The money the notification is about, in our minor units, and its currency. */
+  /** The gateway's id that a matched payment must have recorded (a Stripe PaymentIntent). */
+  readonly gatewayPaymentId?: string;
+  /** The money the notification is about, in the minor units of its currency (0: none of its own). */
   readonly amount: number;
   readonly currency: string;
-  /** The commands it means for a payment as it stands. */
-  readonly commands: (state: PaymentState) => PaymentCommand[];
+  /**
+   * Whether a notice for no known payment creates one holding its money (a payment notice), or only
+   * holds the notice for a person (a refund of a PaymentIntent we never made: no amount is invented).
+   */
+  readonly createsPayment: boolean;
+  readonly commands: (state: Payment) => NoticeDecision;
 }
 
 export type NotificationOutcome =
   | { readonly kind: "recorded"; readonly paymentId: string; readonly types: readonly string[] }
+  | { readonly kind: "unapplied"; readonly paymentId: string; readonly reason: string }
   | { readonly kind: "duplicate" }
-  | { readonly kind: "nothing_new"; readonly paymentId: string; readonly reason?: string };
+  | { readonly kind: "nothing_new"; readonly paymentId: string }
+  /** Verified, but it cannot be a command at all (an unknown currency code): answered 400, nothing appended. */
+  | { readonly kind: "invalid"; readonly reason: string };
 
 const MAX_ATTEMPTS = 5;
+const lower = (s: string | undefined | null) => (s ?? "").toLowerCase();
 
 /**
  * Records provider notifications (SPEC §4.3): every event one notification means is decided on the
  * payment as it stands and appended in ONE transaction with the notification's dedupe row, so the
- * same notification twice appends once, and a crash never leaves half of one. A notification for no
- * known payment creates one (orderId `unmatched:<provider>:<reference>`) flagged `unmatched`, so a
- * verified notification is never dropped.
+ * same notification twice appends once, and a crash never leaves half of one. Nothing verified is
+ * dropped: a notification for no known payment creates one (orderId
+ * `unmatched:<provider>:<reference>`) flagged `unmatched`; one the lifecycle cannot apply, or whose
+ * PaymentIntent or currency disagrees with the payment's, is recorded as `ProviderNoticeUnapplied`,
+ * which flags the payment `needs_attention`.
  */
 export function createWebhookService(deps: {
   store: EventStore;
@@ -58,6 +85,63 @@ export function createWebhookService(deps: {
     return deps.store.findOwner({ kind: "providerReference", value: `${n.provider}:${n.reference}` });
   }
 
+  const unappliedCommand = (n: Notification, reason: string): PaymentCommand => {
+    const currency = lower(n.currency);
+    const known = /^[a-z]{3}$/.test(currency) && currencyExponent(currency) !== undefined;
+    return {
+      type: "RecordUnappliedNotice",
+      provider: n.provider,
+      noticeId: n.dedupeKey,
+      noticeType: n.noticeType,
+      ...(known ? { amount: n.amount, currency } : {}),
+      reason: (known || !currency ? reason : `${reason} (notice currency ${JSON.stringify(currency)})`).slice(
+        0,
+        1000,
+      ),
+    };
+  };
+
+  /** Why a notice cannot be this payment's, though it names it: another PaymentIntent, another currency. */
+  function disagreement(n: Notification, payment: Payment): string | undefined {
+    const recorded = payment.gatewayPaymentId ?? payment.providerReference;
+    if (n.gatewayPaymentId && recorded !== n.gatewayPaymentId)
+      return `payment_intent_differs: the notice is about ${n.gatewayPaymentId}, the payment recorded ${recorded ?? "none"}`;
+    if (n.currency && lower(n.currency) !== payment.currency)
+      return `currency_differs: the notice is in ${lower(n.currency)}, the payment in ${payment.currency}`;
+    return undefined;
+  }
+
+  /** Decides commands in order on a running state; a refused one throws LifecycleRuleError. */
+  function decideAll(commands: readonly PaymentCommand[], state: PaymentState, paymentId: string) {
+    const events: PaymentEvent[] = [];
+    let running = state;
+    for (const command of commands) {
+      const decided = decidePayment(command, running, { paymentId });
+      for (const event of decided) running = evolvePayment(running, event);
+      events.push(...decided);
+    }
+    return { events, state: running };
+  }
+
+  /** The notice's own commands on a payment, or its record as unapplied when they cannot apply. */
+  function decideNotice(n: Notification, state: Payment, paymentId: string) {
+    const conflict = disagreement(n, state);
+    const decision = conflict ? { unapplied: conflict } : n.commands(state);
+    if (!("unapplied" in decision)) {
+      try {
+        return { events: decideAll(decision, state, paymentId).events, unapplied: undefined };
+      } catch (error) {
+        if (!(error instanceof LifecycleRuleError)) throw error;
+        return unapplied(`${error.rule}: ${error.message}`);
+      }
+    }
+    return unapplied(decision.unapplied);
+
+    function unapplied(reason: string) {
+      return { events: decideAll([unappliedCommand(n, reason)], state, paymentId).events, unapplied: reason };
+    }
+  }
+
   async function record(n: Notification, metadata: EventMetadata): Promise<NotificationOutcome> {
     const claim: UniqueClaim = { kind: "webhookEvent", value: `${n.provider}:${n.dedupeKey}` };
     for (let attempt = 1; ; attempt++) {
@@ -66,56 +150,55 @@ export function createWebhookService(deps: {
       const paymentId = existing ?? deps.newPaymentId();
       const { state, version } = existing ? foldPayment(await deps.store.load(paymentId)) : foldPayment([]);
       const unique: UniqueClaim[] = [claim];
-      let commands: PaymentCommand[];
-      if (isPayment(state)) {
-        commands = n.commands(state);
-      } else {
-        const orderId = `unmatched:${n.provider}:${n.reference}`;
-        unique.push(
-          { kind: "orderId", value: orderId },
-          { kind: "providerReference", value: `${n.provider}:${n.reference}` },
-        );
-        commands = [
-          {
-            type: "InitiatePayment",
-            orderId,
-            amount: n.amount,
-            currency: n.currency,
-            paymentMethod: { type: n.provider },
-            captureMethod: "automatic",
-            source: "webhook",
-            provider: n.provider,
-            providerReference: n.reference,
-          },
-          {
-            type: "FlagPayment",
-            flag: "unmatched",
-            detail: `a verified ${n.provider} notification for ${n.reference}, which no payment matches`,
-          },
-        ];
-      }
       let events: PaymentEvent[];
-      let running = state;
+      let unapplied: string | undefined;
       try {
-        events = [];
-        for (const command of commands) {
-          const decided = decidePayment(command, running, { paymentId });
-          for (const event of decided) running = evolvePayment(running, event);
-          events.push(...decided);
-          // An unmatched payment, once created, takes the notification's own commands.
-          if (command.type === "FlagPayment" && command.flag === "unmatched") {
-            for (const next of n.commands(running)) {
-              const more = decidePayment(next, running, { paymentId });
-              for (const event of more) running = evolvePayment(running, event);
-              events.push(...more);
-            }
-          }
+        if (isPayment(state)) {
+          ({ events, unapplied } = decideNotice(n, state, paymentId));
+        } else {
+          const orderId = `unmatched:${n.provider}:${n.reference}`;
+          unique.push(
+            { kind: "orderId", value: orderId },
+            { kind: "providerReference", value: `${n.provider}:${n.reference}` },
+          );
+          const created = decideAll(
+            [
+              {
+                type: "InitiatePayment",
+                orderId,
+                amount: n.createsPayment ? n.amount : 0,
+                currency: lower(n.currency),
+                paymentMethod: { type: n.provider },
+                captureMethod: "automatic",
+                source: "webhook",
+                provider: n.provider,
+                providerReference: n.reference,
+              },
+              {
+                type: "FlagPayment",
+                flag: "unmatched",
+                detail: `a verified ${n.provider} notification for ${n.reference}, which no payment matches`,
+              },
+            ],
+            state,
+            paymentId,
+          );
+          const then = n.createsPayment
+            ? decideNotice(n, created.state as Payment, paymentId)
+            : {
+                events: decideAll(
+                  [unappliedCommand(n, `no_payment: no payment of ours matches ${n.reference}`)],
+                  created.state,
+                  paymentId,
+                ).events,
+                unapplied: `no_payment: no payment of ours matches ${n.reference}`,
+              };
+          events = [...created.events, ...then.events];
+          unapplied = then.unapplied;
         }
       } catch (error) {
-        // Verified but not applicable to the payment as it stands (a cancel after a capture): nothing
-        // is appended, and the provider is told it was received, so it does not retry forever.
-        if (error instanceof LifecycleRuleError)
-          return { kind: "nothing_new", paymentId, reason: error.message };
+        // Verified, but nothing in it can be recorded as given (a currency code no one knows).
+        if (error instanceof InvalidCommandError) return { kind: "invalid", reason: error.message };
         throw error;
       }
       if (events.length === 0) return { kind: "nothing_new", paymentId };
@@ -129,7 +212,9 @@ export function createWebhookService(deps: {
           now: now(),
           newId: deps.newId,
         });
-        return { kind: "recorded", paymentId, types: events.map((e) => e.type) };
+        return unapplied
+          ? { kind: "unapplied", paymentId, reason: unapplied }
+          : { kind: "recorded", paymentId, types: events.map((e) => e.type) };
       } catch (error) {
         const raced = error instanceof ConcurrencyError || error instanceof UniquenessConflictError;
         if (!raced || attempt >= MAX_ATTEMPTS) {
@@ -144,129 +229,189 @@ export function createWebhookService(deps: {
   return { record };
 }
 
-const lower = (s: string | undefined | null) => (s ?? "").toLowerCase();
-
 /**
- * A provider's notice of money received (ZaloPay callback, PayOS `code: "00"`): captured as notified;
- * a different currency is recorded as a flag, never as money in the payment's currency.
+ * A provider's notice of money received (ZaloPay callback of type 1, PayOS signed `data.code`
+ * "00"): each adds to what was received (SPEC §2); after a cancel, or once paid in full, the
+ * lifecycle refuses it and it is recorded as unapplied.
  */
 export function receivedCommands(
   provider: "zalopay" | "payos",
   transactionId: string,
   amount: number,
-  currency: string,
-): (state: PaymentState) => PaymentCommand[] {
-  return (state) => {
-    if (!isPayment(state)) return [];
-    if (lower(currency) !== state.currency) {
+): (state: Payment) => NoticeDecision {
+  return () => [
+    { type: "RecordReceivedPayment", gateway: provider, gatewayPaymentId: transactionId, amount },
+  ];
+}
+
+/** What one Stripe refund means for a payment: a fact to record, a hold of ours to release, or nothing yet. */
+function refundCommands(refund: StripeRefundFacts, currency: string, state: Payment): NoticeDecision {
+  const refundId = refund.ourRefundId ?? refund.id;
+  if (refund.status === "succeeded")
+    return [{ type: "RecordGatewayRefund", refundId, amount: fromStripeAmount(refund.amount, currency) }];
+  if (refund.status === "failed" || refund.status === "canceled") {
+    if (isPendingRefund(state, refundId))
       return [
         {
-          type: "FlagPayment",
-          flag: "amount_mismatch",
-          detail: `${provider} notified ${amount} ${lower(currency)} for a payment in ${state.currency}`,
-          receivedAmount: amount,
+          type: "FailRefund",
+          refundId,
+          code: `stripe_refund_${refund.status}`,
+          message: `Stripe reports refund ${refund.id} ${refund.status}`,
         },
       ];
+    if (state.refundIds.includes(refundId))
+      return {
+        unapplied: `refund_reversed: refund ${refund.id}, recorded as refunded, is now ${refund.status} at Stripe`,
+      };
+  }
+  // pending, requires_action: nothing has moved yet; its next notice will say.
+  return [];
+}
+
+function allRefundCommands(refunds: readonly StripeRefundFacts[], currency: string) {
+  return (state: Payment): NoticeDecision => {
+    const commands: PaymentCommand[] = [];
+    for (const refund of refunds) {
+      const decision = refundCommands(refund, currency, state);
+      if ("unapplied" in decision) return decision;
+      commands.push(...decision);
     }
-    return [{ type: "RecordReceivedPayment", gateway: provider, gatewayPaymentId: transactionId, amount }];
+    return commands;
   };
 }
 
+const safeAmount = (value: unknown) =>
+  Number.isSafeInteger(value) && (value as number) >= 0 ? (value as number) : 0;
+const ownValue = (object: unknown, key: string): unknown =>
+  object !== null && typeof object === "object" && Object.hasOwn(object, key)
+    ? (object as Record<string, unknown>)[key]
+    : undefined;
+
 /**
- * What a verified Stripe event means (SPEC §4.3). Our own captures and refunds echoed back add
- * nothing: a capture already recorded is skipped, and refunds are matched by our refund id (which
- * Stripe keeps in the refund's metadata) or by Stripe's.
+ * What a verified Stripe event means (SPEC §4.3), as the API version that the bundled stripe-node
+ * pins sends it: a charge carries no `refunds` list (read through the API instead), and refunds
+ * come as their own `refund.*` events. A payment is matched by its recorded PaymentIntent; the
+ * intent's `metadata.paymentId` names it, and a notice whose intent or currency disagrees with the
+ * payment's is unapplied, never applied to the wrong payment. Our own captures and refunds echoed
+ * back add nothing: a capture already recorded is skipped, and refunds are matched by our refund id
+ * (which Stripe keeps in the refund's metadata) or by Stripe's.
  */
-export function stripeNotification(event: Stripe.Event): Notification | undefined {
-  const object = event.data.object as unknown as Record<string, unknown>;
-  const metadata = (object.metadata ?? {}) as Record<string, string>;
-  const currency = lower(object.currency as string);
-  const amountOf = (value: unknown) => (typeof value === "number" ? fromStripeAmount(value, currency) : 0);
-  const base = { provider: "stripe" as const, dedupeKey: event.id, paymentId: metadata.paymentId, currency };
+export async function stripeNotification(
+  event: Stripe.Event,
+  lookup: StripeLookup,
+): Promise<Notification | undefined> {
+  const object: unknown = event.data.object;
+  const currency = lower(ownString(object, "currency"));
+  const base = { provider: "stripe" as const, dedupeKey: event.id, noticeType: event.type, currency };
+  const paymentIdOf = async (intentId: string | undefined) =>
+    intentId ? (await lookup.paymentIntent(intentId))?.paymentId : undefined;
+
   switch (event.type) {
-    case "payment_intent.succeeded": {
-      const received = amountOf(object.amount_received);
-      return {
+    case "payment_intent.succeeded":
+    case "payment_intent.payment_failed":
+    case "payment_intent.canceled": {
+      const intentId = ownString(object, "id");
+      if (!intentId) return undefined;
+      const common = {
         ...base,
-        reference: String(object.id),
-        amount: received,
-        commands: (state) => {
-          if (!isPayment(state)) return [];
-          if (["captured", "partially_refunded", "refunded"].includes(state.status)) return [];
-          if (state.status === "authorized") return [{ type: "CapturePayment", amount: received }];
-          return [
-            {
-              type: "AuthorizePayment",
-              gateway: "stripe",
-              gatewayPaymentId: String(object.id),
-              amountAuthorized: received,
-              captured: state.captureMethod !== "manual" && state.fraud?.decision !== "review",
-            },
-          ];
-        },
+        paymentId: ownString(ownValue(object, "metadata"), "paymentId"),
+        reference: intentId,
+        gatewayPaymentId: intentId,
+        createsPayment: true,
       };
-    }
-    case "payment_intent.payment_failed": {
-      const error = (object.last_payment_error ?? {}) as { code?: string; message?: string };
+      if (event.type === "payment_intent.succeeded") {
+        const received = fromStripeAmount(safeAmount(ownValue(object, "amount_received")), currency);
+        return {
+          ...common,
+          amount: received,
+          commands: (state) => {
+            if (["captured", "partially_refunded", "refunded"].includes(state.status)) return [];
+            if (state.status === "authorized") return [{ type: "CapturePayment", amount: received }];
+            return [
+              {
+                type: "AuthorizePayment",
+                gateway: "stripe",
+                gatewayPaymentId: intentId,
+                amountAuthorized: received,
+                captured: state.captureMethod !== "manual" && state.fraud?.decision !== "review",
+              },
+            ];
+          },
+        };
+      }
+      const amount = fromStripeAmount(safeAmount(ownValue(object, "amount")), currency);
+      if (event.type === "payment_intent.payment_failed") {
+        const error = ownValue(object, "last_payment_error");
+        return {
+          ...common,
+          amount,
+          commands: (state) =>
+            state.status === "initiated" || state.status === "authorized"
+              ? [
+                  {
+                    type: "FailPayment",
+                    code: (ownString(error, "code") ?? "payment_failed").slice(0, 100),
+                    message: (ownString(error, "message") ?? "the payment failed at Stripe").slice(0, 1000),
+                    retryable: false,
+                  },
+                ]
+              : state.status === "failed"
+                ? []
+                : { unapplied: `payment_failed_after_${state.status}: Stripe reports the payment failed` },
+        };
+      }
       return {
-        ...base,
-        reference: String(object.id),
-        amount: amountOf(object.amount),
+        ...common,
+        amount,
         commands: (state) =>
-          isPayment(state) && (state.status === "initiated" || state.status === "authorized")
-            ? [
-                {
-                  type: "FailPayment",
-                  code: (error.code || "payment_failed").slice(0, 100),
-                  message: (error.message ?? "the payment failed at Stripe").slice(0, 1000),
-                  retryable: false,
-                },
-              ]
-            : [],
-      };
-    }
-    case "payment_intent.canceled":
-      return {
-        ...base,
-        reference: String(object.id),
-        amount: amountOf(object.amount),
-        commands: (state) =>
-          isPayment(state) && (state.status === "initiated" || state.status === "authorized")
+          state.status === "initiated" || state.status === "authorized"
             ? [
                 {
                   type: "CancelPayment",
-                  reason: `canceled at Stripe: ${object.cancellation_reason ?? "no reason given"}`,
+                  reason: `canceled at Stripe: ${ownString(object, "cancellation_reason") ?? "no reason given"}`,
                 },
               ]
-            : [],
+            : state.status === "canceled" || state.status === "failed"
+              ? []
+              : { unapplied: `canceled_after_${state.status}: Stripe reports the PaymentIntent canceled` },
       };
+    }
     case "charge.refunded": {
-      const refunds = ((object.refunds as { data?: unknown[] } | undefined)?.data ?? []) as Array<{
-        id: string;
-        amount: number;
-        status?: string;
-        metadata?: Record<string, string>;
-      }>;
+      const chargeId = ownString(object, "id");
+      if (!chargeId) return undefined;
+      const intentId = ownString(object, "payment_intent");
+      // Older API versions listed the refunds on the charge; the pinned one does not.
+      const listed = ownValue(ownValue(object, "refunds"), "data");
+      const refunds = Array.isArray(listed)
+        ? listed.map(refundFacts).filter((r): r is StripeRefundFacts => r !== undefined)
+        : await lookup.refundsOfCharge(chargeId);
       return {
         ...base,
-        reference: String(object.payment_intent ?? object.id),
-        amount: amountOf(object.amount_captured ?? object.amount),
-        commands: (state) => {
-          if (!isPayment(state)) return [];
-          const commands: PaymentCommand[] = [];
-          for (const refund of refunds) {
-            if (refund.status && refund.status !== "succeeded") continue;
-            const ours = refund.metadata?.refundId;
-            const refundId = ours ?? refund.id;
-            if (state.refundIds.includes(refundId)) continue;
-            commands.push(
-              ours && ours in state.pendingRefunds
-                ? { type: "RefundPayment", refundId }
-                : { type: "RefundPayment", refundId, amount: fromStripeAmount(refund.amount, currency) },
-            );
-          }
-          return commands;
-        },
+        paymentId: await paymentIdOf(intentId),
+        reference: intentId ?? chargeId,
+        gatewayPaymentId: intentId,
+        amount: refunds.reduce((sum, r) => sum + fromStripeAmount(r.amount, currency), 0),
+        createsPayment: false,
+        commands: allRefundCommands(refunds, currency),
+      };
+    }
+    case "refund.created":
+    case "refund.updated":
+    case "refund.failed": {
+      const refund = refundFacts(object);
+      if (!refund) return undefined;
+      const facts =
+        event.type === "refund.failed" && refund.status === "succeeded"
+          ? { ...refund, status: "failed" }
+          : refund;
+      return {
+        ...base,
+        paymentId: await paymentIdOf(refund.paymentIntentId),
+        reference: refund.paymentIntentId ?? ownString(object, "charge") ?? refund.id,
+        gatewayPaymentId: refund.paymentIntentId,
+        amount: fromStripeAmount(refund.amount, currency),
+        createsPayment: false,
+        commands: allRefundCommands([facts], currency),
       };
     }
     default:

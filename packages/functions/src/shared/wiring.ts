@@ -1,6 +1,6 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { createCustomerActivity, createDynamoEventStore } from "@payments/adapters/dynamodb";
-import { createStripeGateway } from "@payments/adapters/stripe";
+import { createStripeGateway, createStripeLookup } from "@payments/adapters/stripe";
 import { createCommandHandler, type FraudThresholds } from "@payments/core";
 import { Resource } from "sst";
 import { monotonicFactory } from "ulid";
@@ -30,6 +30,9 @@ export function createWiring(options: {
   const gateway = lazy(() =>
     createStripeGateway({ secretKey: Resource.StripeSecretKey.value, apiUrl: Resource.Stripe.apiUrl }),
   );
+  const stripeLookup = lazy(() =>
+    createStripeLookup({ secretKey: Resource.StripeSecretKey.value, apiUrl: Resource.Stripe.apiUrl }),
+  );
   const newPaymentId = () => `pay_${ulid()}`;
   const processOrder = lazy(() =>
     createOrderProcessor({
@@ -52,5 +55,5 @@ export function createWiring(options: {
     }),
   );
   const webhooks = lazy(() => createWebhookService({ store: store(), newPaymentId, newId: ulid }));
-  return { dynamodb, store, handle, gateway, processOrder, payments, webhooks };
+  return { dynamodb, store, handle, gateway, stripeLookup, processOrder, payments, webhooks };
 }
