@@ -70,6 +70,17 @@ export const cleanupFailures = new aws.cloudwatch.MetricAlarm(alarms.cleanupFail
   ...single(alarms.cleanupFailures.metric, alarms.cleanupFailures.periodSeconds, "Sum"),
 });
 
+/** SPEC §4.3: any verified provider notice that the lifecycle could not apply, in 5 minutes. */
+export const providerNoticesUnapplied = new aws.cloudwatch.MetricAlarm(alarms.providerNoticesUnapplied.name, {
+  ...common,
+  alarmDescription:
+    "A verified provider notice could not be applied (paid after cancel, paid twice, a refund beyond the capture, a PaymentIntent or currency that disagrees): see the payment's needs_attention flag",
+  comparisonOperator: "GreaterThanThreshold",
+  threshold: 0,
+  evaluationPeriods: 1,
+  ...single(alarms.providerNoticesUnapplied.metric, alarms.providerNoticesUnapplied.periodSeconds, "Sum"),
+});
+
 /** SPEC §8: a cold start over 3 s. */
 export const coldStart = new aws.cloudwatch.MetricAlarm(alarms.coldStart.name, {
   ...common,

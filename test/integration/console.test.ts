@@ -181,6 +181,29 @@ describe("the console's pages", () => {
     expect(html).not.toContain("Redrive");
   });
 
+  it("shows a provider notice the payment could not apply, with its reason, and the needs_attention flag", async () => {
+    const paymentId = `pay_${ulid()}`;
+    await store.append({
+      paymentId,
+      expectedVersion: 0,
+      events: [
+        sampleEvent("PaymentInitiated", { amount: 100_000, currency: "vnd", provider: "zalopay" }),
+        sampleEvent("PaymentCanceled"),
+        sampleEvent("ProviderNoticeUnapplied"),
+      ],
+      metadata: { correlationId: "c", causationId: "c", source: "webhook:zalopay" },
+      now: new Date(),
+      newId: ulid,
+    });
+    const html = await (await app.request(`/console/payments/${paymentId}`, bearer(reader))).text();
+    expect(html).toContain("Provider notices not applied");
+    expect(html).toContain(
+      "paid_after_end: money was received for a payment that had already ended (canceled)",
+    );
+    expect(html).toContain("240001234567");
+    expect(html).toContain('<span class="badge warn">needs_attention</span>');
+  });
+
   it("refuses a form posted from another origin with the session's cookie, and takes the same form from its own", async () => {
     const signIn = await app.request("/console/sign-in", {
       method: "POST",

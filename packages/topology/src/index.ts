@@ -260,6 +260,12 @@ export const alarms = {
     threshold: 10,
     periodSeconds: 86_400,
   },
+  /** Any verified provider notice recorded as unapplied within 5 minutes (SPEC §4.3): a person must look. */
+  providerNoticesUnapplied: {
+    name: "ProviderNoticesUnapplied",
+    metric: "ProviderNoticesUnapplied",
+    periodSeconds: 300,
+  },
   /** A cold start (process start to first invocation) over 3 s, any function, within 5 minutes. */
   coldStart: { name: "ColdStartOver3s", metric: "ColdStartDuration", thresholdMs: 3000, periodSeconds: 300 },
 } as const;

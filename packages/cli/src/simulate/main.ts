@@ -189,7 +189,7 @@ async function main() {
     "refunded",
     "partially_refunded",
     "underpaid",
-    "cancelled",
+    "canceled",
   ]);
   const waitBar = process.stdout.isTTY
     ? new SingleBar({ format: "outcomes [{bar}] {value}/{total}" })

@@ -75,3 +75,28 @@ describe("webhook metrics, for the error-rate alarm", () => {
     expect(counted).toEqual({ WebhooksReceived: 4, WebhookErrors: 3 });
   });
 });
+
+describe("a verified notice the lifecycle could not apply", () => {
+  it("is answered as received, and counted in ProviderNoticesUnapplied for its alarm", async () => {
+    const counted: Record<string, number> = {};
+    const metrics = {
+      addMetric: (name: string, _unit: unknown, value: number) => {
+        counted[name] = (counted[name] ?? 0) + value;
+      },
+      publishStoredMetrics: () => undefined,
+    } as unknown as Metrics;
+    const unapplied = {
+      record: async () => ({ kind: "unapplied", paymentId: "pay_1", reason: "paid_after_end: canceled" }),
+    } as unknown as WebhookService;
+    const app = webhookRoutes({
+      webhooks: () => unapplied,
+      webhookSecrets: () => secrets,
+      stripeLookup,
+      logger,
+      metrics,
+    });
+    const response = await app.request("/zalopay", { method: "POST", body: zalopayBody() });
+    expect(await response.json()).toEqual({ return_code: 1, return_message: "success" });
+    expect(counted).toEqual({ WebhooksReceived: 1, ProviderNoticesUnapplied: 1 });
+  });
+});

@@ -224,6 +224,10 @@ export function paymentPage(options: {
   const latest = events.at(-1)?.version ?? 0;
   const paymentId = events[0]?.paymentId ?? "";
   const flags = view?.flags ?? [];
+  const unapplied = events.filter(
+    (e): e is Extract<RecordedEvent, { type: "ProviderNoticeUnapplied" }> =>
+      e.type === "ProviderNoticeUnapplied",
+  );
   return layout({
     title: `Payment ${paymentId}`,
     viewer: options.viewer,
@@ -246,6 +250,18 @@ ${
 <dt>Version</dt><dd>${view.version} · created ${formatAge(view.createdAt, options.now)}, updated ${formatAge(view.updatedAt, options.now)}</dd>
 </dl>`
     : html`<p class="problem" role="alert">The stream does not fold into a payment: it has no PaymentInitiated event.</p>`
+}
+${
+  unapplied.length
+    ? html`<section aria-labelledby="unapplied"><h2 id="unapplied">Provider notices not applied</h2>
+<p>Verified notices from the provider that this payment's lifecycle could not apply. They were acknowledged, so the provider stops sending them, and recorded here for a person to settle.</p>
+<table><thead><tr><th scope="col">Version</th><th scope="col">Provider</th><th scope="col">Notice</th><th scope="col">Type</th><th scope="col" class="num">Amount</th><th scope="col">Why it was not applied</th></tr></thead><tbody>
+${unapplied.map(
+  (e) =>
+    html`<tr class="unapplied"><td>v${e.version}</td><td>${e.data.provider}</td><td><code>${e.data.noticeId}</code></td><td>${e.data.noticeType}</td><td class="num">${e.data.amount !== undefined && e.data.currency ? formatMoney(e.data.amount, e.data.currency) : "–"}</td><td>${e.data.reason}</td></tr>`,
+)}
+</tbody></table></section>`
+    : ""
 }
 <h2>Delivery</h2>
 <table>${cursorHead(false)}<tbody>
