@@ -79,6 +79,10 @@ export const PaymentRefundedData = z.strictObject({
   amount: positiveMinorUnits,
   totalRefunded: positiveMinorUnits,
   reason: z.string().max(500).optional(),
+  /** `gateway` (the default when absent), or `manual`: money an operator returned outside the gateway. */
+  method: z.enum(["gateway", "manual"]).optional(),
+  /** A manual refund's reference: the bank transfer or ticket that returned the money. */
+  reference: z.string().min(1).max(255).optional(),
 });
 
 export const PaymentCanceledData = z.strictObject({
@@ -105,6 +109,8 @@ export const PaymentRefundRequestedData = z.strictObject({
   refundId: z.string().min(1).max(255),
   amount: positiveMinorUnits,
   reason: z.string().max(500).optional(),
+  /** The provider's id of the refund, when it is ours to choose (ZaloPay's `m_refund_id`). */
+  gatewayRefundId: z.string().min(1).max(255).optional(),
 });
 
 /** The gateway refused a requested refund: its amount is refundable again. */

@@ -1,5 +1,5 @@
 import { apiThrottling, functionHandlers } from "../packages/topology/src";
-import { stripe } from "./config";
+import { payos, stripe, zalopay } from "./config";
 import { fraudEnvironment, lambdaDefaults } from "./functions";
 import { secrets } from "./secrets";
 import { eventStore, idempotencyKeys, readModels } from "./storage";
@@ -29,7 +29,12 @@ api.route("$default", {
     stripe,
     secrets.StripeSecretKey,
     secrets.StripeWebhookSecret,
+    zalopay,
+    secrets.ZaloPayKey1,
     secrets.ZaloPayKey2,
+    payos,
+    secrets.PayOSClientId,
+    secrets.PayOSApiKey,
     secrets.PayOSChecksumKey,
     secrets.JwtSecret,
   ],

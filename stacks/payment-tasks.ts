@@ -1,5 +1,5 @@
 import { functionHandlers, stepFunctionTasks, taskParameterName } from "../packages/topology/src";
-import { stripe } from "./config";
+import { payos, stripe, zalopay } from "./config";
 import { fraudEnvironment, lambdaDefaults } from "./functions";
 import { secrets } from "./secrets";
 import { eventStore, readModels } from "./storage";
@@ -12,7 +12,19 @@ export const paymentTasks = Object.fromEntries(
       handler: functionHandlers[`${task}Task`],
       timeout: "30 seconds",
       memory: "512 MB",
-      link: [eventStore, readModels, stripe, secrets.StripeSecretKey],
+      // A refund of a ZaloPay payment goes to ZaloPay; a cancel of a PayOS link, to PayOS.
+      link: [
+        eventStore,
+        readModels,
+        stripe,
+        secrets.StripeSecretKey,
+        zalopay,
+        secrets.ZaloPayKey1,
+        payos,
+        secrets.PayOSClientId,
+        secrets.PayOSApiKey,
+        secrets.PayOSChecksumKey,
+      ],
       environment: fraudEnvironment,
     });
     // Existing state machines find the function by this parameter (SPEC §8).

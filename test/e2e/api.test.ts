@@ -69,6 +69,18 @@ const ledgerOf = (order: string) =>
   proxy.ledger().byOrder.get(order) ?? { intents: 0, authorizations: 0, charges: 0, refunds: 0 };
 
 describe("the REST API: payments", () => {
+  it("continues a POST /payments retried after a 503 from its last recorded step, charging once", async () => {
+    const body = createBody({ captureMethod: "automatic" });
+    proxy.injectFaults([{ orderId: body.orderId, pathIncludes: "/confirm", respond: 503, times: 1 }]);
+    const first = await call("POST", "/payments", body);
+    expect(first.status).toBe(503);
+    // The fault fired: the intent was created and recorded, its confirm answered 503.
+    expect(proxy.calls().filter((c) => c.orderId === body.orderId && c.fault === 503)).toHaveLength(1);
+    const retried = await call("POST", "/payments", body);
+    expect(retried).toMatchObject({ status: 200, body: { status: "captured", amountCaptured: 10_000 } });
+    expect(ledgerOf(body.orderId)).toEqual({ intents: 1, authorizations: 0, charges: 1, refunds: 0 });
+  });
+
   it("pre-authorizes, captures part of the hold, and refunds it in two parts", async () => {
     const body = createBody();
     const created = await call("POST", "/payments", body);

@@ -3,13 +3,19 @@ import { createDynamoEventStore, transactionLogItem } from "@payments/adapters/d
 import { payosSignature } from "@payments/adapters/webhooks";
 import { foldPaymentView } from "@payments/core";
 import {
+  LOCAL_ZALOPAY_APP_ID,
   type LocalStack,
   linkedEnvironment,
+  type PayOSEmulator,
   STRIPE_EVENT_API_VERSION,
   type StripeProxy,
+  startPayOSEmulator,
   startStripeProxy,
+  startZaloPayEmulator,
   stripeSignatureHeader,
+  type ZaloPayEmulator,
 } from "@payments/local";
+import { PayOS } from "@payos/node";
 import Stripe from "stripe";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventually } from "../helpers/eventually";
@@ -21,6 +27,8 @@ const clients = stackClients();
 const store = createDynamoEventStore({ client: clients.dynamodb, tableName: stack.tables.events });
 const secrets = stack.secretValues;
 let proxy: StripeProxy;
+let zaloEmulator: ZaloPayEmulator;
+let payosEmulator: PayOSEmulator;
 let app: { request: (path: string, init?: RequestInit) => Response | Promise<Response> };
 let token: string;
 let restoreConsole: () => void;
@@ -28,9 +36,25 @@ let restoreConsole: () => void;
 beforeAll(async () => {
   restoreConsole = silenceConsole();
   proxy = await startStripeProxy({ stripeMockUrl: stack.stripeMockUrl });
-  Object.assign(process.env, linkedEnvironment(stack, { stripeApiUrl: proxy.url }), {
-    POWERTOOLS_DEV: "true",
+  zaloEmulator = await startZaloPayEmulator({
+    appId: LOCAL_ZALOPAY_APP_ID,
+    key1: secrets.ZaloPayKey1,
+    key2: secrets.ZaloPayKey2,
   });
+  payosEmulator = await startPayOSEmulator({
+    clientId: secrets.PayOSClientId,
+    apiKey: secrets.PayOSApiKey,
+    checksumKey: secrets.PayOSChecksumKey,
+  });
+  Object.assign(
+    process.env,
+    linkedEnvironment(stack, {
+      stripeApiUrl: proxy.url,
+      zalopayUrl: zaloEmulator.url,
+      payosUrl: payosEmulator.url,
+    }),
+    { POWERTOOLS_DEV: "true" },
+  );
   ({ app } = await import("@payments/functions/api"));
   const { issueToken } = await import("@payments/functions/api/auth");
   token = await issueToken(secrets.JwtSecret);
@@ -38,6 +62,8 @@ beforeAll(async () => {
 afterAll(async () => {
   restoreConsole();
   await proxy.stop();
+  await zaloEmulator.stop();
+  await payosEmulator.stop();
   for (const client of Object.values(clients)) client.destroy();
 });
 
@@ -505,6 +531,42 @@ describe("ZaloPay callbacks", () => {
     expect(((await store.load(id)).at(-1)!.data as { reason: string }).reason).toMatch(/^paid_twice/);
   });
 
+  it("refunds at ZaloPay through query_refund while the emulator answers 'processing' twice", async () => {
+    const { id, reference } = await zaloPayment(100_000);
+    const paid = await zaloEmulator.pay({ reference, amount: 100_000, deliver: false });
+    await post("/webhooks/zalopay", JSON.stringify(paid.callback));
+    zaloEmulator.setRefundProcessingPolls(2);
+    expect(await api("POST", `/payments/${id}/refund`, { amount: 40_000 })).toMatchObject({
+      status: "partially_refunded",
+      amountRefunded: 40_000,
+    });
+    const asked = (await store.load(id)).find((e) => e.type === "PaymentRefundRequested")!;
+    const mRefund = (asked.data as { gatewayRefundId: string }).gatewayRefundId;
+    expect(mRefund.startsWith(`_${LOCAL_ZALOPAY_APP_ID}_`, 6)).toBe(true);
+    expect(zaloEmulator.ledger().refunds.find((r) => r.mRefundId === mRefund)).toMatchObject({
+      zpTransId: paid.zpTransId,
+      amount: 40_000,
+      status: "success",
+    });
+    zaloEmulator.setRefundProcessingPolls(1);
+  });
+
+  it("keeps the refund's hold while ZaloPay is still processing it, and records nothing as refunded", async () => {
+    const { id, reference } = await zaloPayment(100_000);
+    const paid = await zaloEmulator.pay({ reference, amount: 100_000, deliver: false });
+    await post("/webhooks/zalopay", JSON.stringify(paid.callback));
+    zaloEmulator.setRefundProcessingPolls(50);
+    expect(await api("POST", `/payments/${id}/refund`, { amount: 10_000 })).toMatchObject({
+      status: "captured",
+      amountRefunded: 0,
+    });
+    expect((await typesOf(id)).at(-1)).toBe("PaymentRefundRequested");
+    expect(
+      zaloEmulator.ledger().refunds.some((r) => r.status === "processing" && r.zpTransId === paid.zpTransId),
+    ).toBe(true);
+    zaloEmulator.setRefundProcessingPolls(1);
+  });
+
   it("records money only for a callback of type 1", async () => {
     const { id, reference } = await zaloPayment(100_000);
     const data = JSON.stringify({ app_trans_id: reference, zp_trans_id: Date.now(), amount: 100_000 });
@@ -580,6 +642,19 @@ describe("PayOS webhooks", () => {
 
   const payosPayment = async (amount = 3_000) => {
     const orderCode = Math.floor(Math.random() * 1e9);
+    // The merchant's checkout creates the link at PayOS; the payment names it by its order code.
+    await new PayOS({
+      clientId: secrets.PayOSClientId,
+      apiKey: secrets.PayOSApiKey,
+      checksumKey: secrets.PayOSChecksumKey,
+      baseURL: payosEmulator.url,
+    }).paymentRequests.create({
+      orderCode,
+      amount,
+      description: "DH order",
+      cancelUrl: "https://shop.example/cancel",
+      returnUrl: "https://shop.example/return",
+    });
     const created = await api("POST", "/payments", {
       orderId: `ord-${randomUUID()}`,
       amount,
@@ -619,14 +694,45 @@ describe("PayOS webhooks", () => {
     expect(await typesOf(id)).toEqual(["PaymentInitiated"]);
   });
 
-  it("records a notice for a canceled PayOS payment as unapplied, flagged, not captured", async () => {
+  it("cancels the link at PayOS before the payment; a payment that arrives anyway is unapplied, flagged, not captured", async () => {
     const { id, orderCode } = await payosPayment();
-    await api("POST", `/payments/${id}/cancel`, { reason: "timed out" });
-    expect(await post("/webhooks/payos", payos(payosData(orderCode)))).toMatchObject({ status: 200 });
+    expect(await api("POST", `/payments/${id}/cancel`, { reason: "timed out" })).toMatchObject({
+      status: "canceled",
+    });
+    expect(payosEmulator.ledger().links.find((l) => l.orderCode === orderCode)).toMatchObject({
+      status: "CANCELLED",
+    });
+    const paid = await payosEmulator.pay({ reference: String(orderCode), deliver: false });
+    expect(await post("/webhooks/payos", JSON.stringify(paid.webhook))).toMatchObject({ status: 200 });
     expect(await viewOf(id)).toMatchObject({
       status: "canceled",
       amountCaptured: 0,
       flags: ["needs_attention"],
+    });
+  });
+
+  it("refuses a gateway refund of a PayOS payment with 409 provider_cannot_refund, and records a manual one", async () => {
+    const { id, orderCode } = await payosPayment(5_000);
+    const paid = await payosEmulator.pay({ reference: String(orderCode), deliver: false });
+    await post("/webhooks/payos", JSON.stringify(paid.webhook));
+    expect(await viewOf(id)).toMatchObject({ status: "captured", amountCaptured: 5_000 });
+    const refused = await app.request(`/payments/${id}/refund`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: JSON.stringify({ amount: 1_000 }),
+    });
+    expect(refused.status).toBe(409);
+    expect(await refused.json()).toMatchObject({ rule: "provider_cannot_refund" });
+    expect(
+      await api("POST", `/payments/${id}/refund`, {
+        manual: true,
+        reference: "VCB-FT2612040001",
+        amount: 2_000,
+      }),
+    ).toMatchObject({ status: "partially_refunded", amountRefunded: 2_000 });
+    expect((await store.load(id)).at(-1)).toMatchObject({
+      type: "PaymentRefunded",
+      data: { method: "manual", reference: "VCB-FT2612040001", amount: 2_000 },
     });
   });
 

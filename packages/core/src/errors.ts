@@ -44,7 +44,8 @@ export type LifecycleRule =
   | "payment_closed"
   | "failure_requires_pending"
   | "paid_after_end"
-  | "paid_twice";
+  | "paid_twice"
+  | "provider_cannot_refund";
 
 /** A command that breaks a rule of the lifecycle. Nothing is appended. */
 export class LifecycleRuleError extends Error {

@@ -49,6 +49,9 @@ export type PaymentCommand =
       readonly refundId: string;
       readonly amount?: number;
       readonly reason?: string;
+      /** `manual`: an operator returned the money outside the gateway, under `reference`. */
+      readonly method?: "gateway" | "manual";
+      readonly reference?: string;
     }
   /** Holds a refund's amount back before the gateway is asked (see PaymentRefundRequested). */
   | {
@@ -56,6 +59,7 @@ export type PaymentCommand =
       readonly refundId: string;
       readonly amount?: number;
       readonly reason?: string;
+      readonly gatewayRefundId?: string;
     }
   /** The gateway refused a requested refund. */
   | {
@@ -234,12 +238,15 @@ const commandSchemas = {
     refundId: commandId(),
     amount: minorUnitsAmount().optional(),
     reason: freeText(500).optional(),
+    method: z.enum(["gateway", "manual"]).optional(),
+    reference: commandId().optional(),
   }),
   RequestRefund: z.strictObject({
     type: z.literal("RequestRefund"),
     refundId: commandId(),
     amount: minorUnitsAmount().optional(),
     reason: freeText(500).optional(),
+    gatewayRefundId: commandId().optional(),
   }),
   FailRefund: z.strictObject({
     type: z.literal("FailRefund"),

@@ -179,11 +179,22 @@ export function decideValidated(
       // The same refund asked again: already held back, or already done.
       if (payment.refundIds.includes(command.refundId) || isPendingRefund(payment, command.refundId))
         return [];
+      // PayOS has no refund API: its payments are refunded by hand, recorded as manual refunds.
+      if (payment.provider === "payos")
+        refuse(
+          "provider_cannot_refund",
+          "PayOS has no refund API: refund by hand, then record it as a manual refund",
+        );
       const amount = refundAmount(payment, command.amount);
       return [
         {
           type: "PaymentRefundRequested",
-          data: stripUndefined({ refundId: command.refundId, amount, reason: command.reason }),
+          data: stripUndefined({
+            refundId: command.refundId,
+            amount,
+            reason: command.reason,
+            gatewayRefundId: command.gatewayRefundId,
+          }),
         },
       ];
     }
@@ -223,6 +234,8 @@ export function decideValidated(
             amount,
             totalRefunded: payment.amountRefunded + amount,
             reason: command.reason,
+            method: command.method === "manual" ? ("manual" as const) : undefined,
+            reference: command.method === "manual" ? command.reference : undefined,
           }),
         },
       ];

@@ -20,7 +20,10 @@ declare module "sst" {
     PaymentsBus: { name: string; arn: string; type: "sst.aws.Bus" };
     StripeSecretKey: { value: string; type: "sst.sst.Secret" };
     StripeWebhookSecret: { value: string; type: "sst.sst.Secret" };
+    ZaloPayKey1: { value: string; type: "sst.sst.Secret" };
     ZaloPayKey2: { value: string; type: "sst.sst.Secret" };
+    PayOSClientId: { value: string; type: "sst.sst.Secret" };
+    PayOSApiKey: { value: string; type: "sst.sst.Secret" };
     PayOSChecksumKey: { value: string; type: "sst.sst.Secret" };
     JwtSecret: { value: string; type: "sst.sst.Secret" };
     KafkaUsername: { value: string; type: "sst.sst.Secret" };
@@ -35,5 +38,9 @@ declare module "sst" {
       type: "sst.sst.Linkable";
     };
     Stripe: { apiUrl: string; type: "sst.sst.Linkable" };
+    /** ZaloPay's merchant API (ZALOPAY_APP_ID, ZALOPAY_ENDPOINT). */
+    ZaloPay: { appId: number; endpoint: string; type: "sst.sst.Linkable" };
+    /** PayOS's API (PAYOS_ENDPOINT). */
+    PayOS: { endpoint: string; type: "sst.sst.Linkable" };
   }
 }

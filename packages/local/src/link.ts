@@ -10,6 +10,9 @@ import {
 } from "@payments/topology";
 import { LOCAL_CREDENTIALS, LOCAL_REGION, type LocalStack } from "./platform";
 
+/** The ZaloPay app id of the local stack's emulator. */
+export const LOCAL_ZALOPAY_APP_ID = 2553;
+
 /**
  * The environment that links handler code to the local stack exactly as SST links it on AWS:
  * `SST_RESOURCE_<Name>` JSON for `Resource` from sst, and `AWS_ENDPOINT_URL_<SERVICE>` so that
@@ -19,7 +22,7 @@ import { LOCAL_CREDENTIALS, LOCAL_REGION, type LocalStack } from "./platform";
  */
 export function linkedEnvironment(
   stack: LocalStack,
-  overrides: { stripeApiUrl?: string } = {},
+  overrides: { stripeApiUrl?: string; zalopayUrl?: string; payosUrl?: string } = {},
 ): Record<string, string> {
   const link = (value: Record<string, unknown>) => JSON.stringify(value);
   const env: Record<string, string> = {
@@ -60,6 +63,17 @@ export function linkedEnvironment(
     }),
     SST_RESOURCE_Stripe: link({
       apiUrl: overrides.stripeApiUrl ?? stack.stripeMockUrl,
+      type: "sst.sst.Linkable",
+    }),
+    // The emulators' URLs when they run (npm run dev, the tests that start them); nothing listens
+    // at the placeholder otherwise, so a call fails as an outage would.
+    SST_RESOURCE_ZaloPay: link({
+      appId: LOCAL_ZALOPAY_APP_ID,
+      endpoint: overrides.zalopayUrl ?? "http://127.0.0.1:9",
+      type: "sst.sst.Linkable",
+    }),
+    SST_RESOURCE_PayOS: link({
+      endpoint: overrides.payosUrl ?? "http://127.0.0.1:9",
       type: "sst.sst.Linkable",
     }),
   };

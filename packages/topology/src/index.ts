@@ -185,7 +185,12 @@ export function physicalName(stage: string, logicalName: string, { fifo = false 
 export const secrets = {
   StripeSecretKey: { env: "STRIPE_SECRET_KEY" },
   StripeWebhookSecret: { env: "STRIPE_WEBHOOK_SECRET" },
+  /** Signs our requests to ZaloPay (query, refund). */
+  ZaloPayKey1: { env: "ZALOPAY_KEY1" },
+  /** Checks ZaloPay's callbacks. */
   ZaloPayKey2: { env: "ZALOPAY_KEY2" },
+  PayOSClientId: { env: "PAYOS_CLIENT_ID" },
+  PayOSApiKey: { env: "PAYOS_API_KEY" },
   PayOSChecksumKey: { env: "PAYOS_CHECKSUM_KEY" },
   JwtSecret: { env: "JWT_SECRET" },
   KafkaUsername: { env: "KAFKA_USERNAME" },

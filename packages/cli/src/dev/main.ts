@@ -11,12 +11,16 @@ import { serve } from "@hono/node-server";
 import {
   describeSecrets,
   GATEWAY_DOWN_FAULT,
+  LOCAL_ZALOPAY_APP_ID,
   linkedEnvironment,
   MissingPrerequisiteError,
   provisionLocalStack,
   type RunningDriver,
+  secretValues,
   startLocalPlatform,
+  startPayOSEmulator,
   startStripeProxy,
+  startZaloPayEmulator,
 } from "@payments/local";
 import { lambdaRuntime } from "@payments/topology";
 import { startFunctionDrivers } from "./functions";
@@ -52,11 +56,30 @@ async function main() {
   });
   const running: RunningDriver[] = [];
   let closeApi = async () => {};
+  const apiPort = setting("DEV_API_PORT", 3000);
+  const apiUrl = `http://127.0.0.1:${apiPort}`;
+  const keys = secretValues();
   const proxy = await startStripeProxy({
     stripeMockUrl: platform.stripeMockUrl,
     port: setting("DEV_STRIPE_PORT", 12110),
     // pm_dev_gatewayDown: a payment whose gateway is always down, for trying the DLQ and its redrive.
     faults: [GATEWAY_DOWN_FAULT],
+    // Dashboard refunds (POST /_proxy/dashboard/refunds) send their events here, as Stripe would.
+    webhook: { url: `${apiUrl}/webhooks/stripe`, secret: keys.StripeWebhookSecret },
+  });
+  const zalopay = await startZaloPayEmulator({
+    appId: LOCAL_ZALOPAY_APP_ID,
+    key1: keys.ZaloPayKey1,
+    key2: keys.ZaloPayKey2,
+    callbackUrl: `${apiUrl}/webhooks/zalopay`,
+    port: setting("DEV_ZALOPAY_PORT", 12120),
+  });
+  const payos = await startPayOSEmulator({
+    clientId: keys.PayOSClientId,
+    apiKey: keys.PayOSApiKey,
+    checksumKey: keys.PayOSChecksumKey,
+    webhookUrl: `${apiUrl}/webhooks/payos`,
+    port: setting("DEV_PAYOS_PORT", 12130),
   });
   let stopping = false;
   const stop = async () => {
@@ -67,6 +90,8 @@ async function main() {
     await Promise.all(running.map((d) => d.stop()));
     await closeApi();
     await proxy.stop();
+    await zalopay.stop();
+    await payos.stop();
     await platform.stop();
     process.exit(0);
   };
@@ -78,13 +103,15 @@ async function main() {
     stage: "dev",
     visibilityTimeoutSeconds: setting("DEV_VISIBILITY_TIMEOUT_SECONDS", 20),
   });
-  Object.assign(process.env, linkedEnvironment(stack, { stripeApiUrl: proxy.url }));
+  Object.assign(
+    process.env,
+    linkedEnvironment(stack, { stripeApiUrl: proxy.url, zalopayUrl: zalopay.url, payosUrl: payos.url }),
+  );
   const { app } = await import("@payments/functions/api");
   const { consoleApp } = await import("@payments/functions/console");
   const sweeperPeriodMs = setting("DEV_SWEEPER_PERIOD_MS", 15_000);
   running.push(...(await startFunctionDrivers(stack, { sweeperPeriodMs })));
   const { issueToken } = await import("@payments/functions/api/auth");
-  const apiPort = setting("DEV_API_PORT", 3000);
   // One origin, as on AWS: /console to the console's function, everything else to the API's.
   const api = serve({
     fetch: (request, env) =>
@@ -99,7 +126,6 @@ async function main() {
     api.once("error", reject);
   });
   closeApi = () => new Promise((resolve) => api.close(() => resolve()));
-  const apiUrl = `http://127.0.0.1:${apiPort}`;
   const token = await issueToken(stack.secretValues.JwtSecret, { subject: "dev" });
 
   const description = {
@@ -120,6 +146,11 @@ async function main() {
     bus: stack.bus.name,
     kafka: { brokers: stack.kafka.brokers, topic: stack.kafka.topic },
     stripeUrl: proxy.url,
+    stripe: { url: proxy.url, dashboardRefundsUrl: `${proxy.url}/_proxy/dashboard/refunds` },
+    providers: {
+      zalopay: { url: zalopay.url, appId: LOCAL_ZALOPAY_APP_ID },
+      payos: { url: payos.url },
+    },
     dynamoEndpoint: stack.dynamoEndpoint,
   };
   writeFileSync(join(devDir, "stack.json"), `${JSON.stringify(description, null, 2)}\n`);
@@ -141,7 +172,9 @@ dev: ready in ${((Date.now() - started) / 1000).toFixed(1)} s — .dev/stack.jso
   order queue        ${stack.queues.orders.url}
   order queue (FIFO) ${stack.queues.ordersFifo.url}
   Kafka              ${stack.kafka.brokers.join(",")}   topic ${stack.kafka.topic}
-  Stripe API         ${proxy.url}   (our proxy in front of stripe-mock ${stack.stripeMockUrl})
+  Stripe API         ${proxy.url}   (our proxy in front of stripe-mock ${stack.stripeMockUrl}; dashboard refunds: POST /_proxy/dashboard/refunds)
+  ZaloPay            ${zalopay.url}   (emulator, app id ${LOCAL_ZALOPAY_APP_ID}; POST /_emulator/pay {reference, amount?, deliver?})
+  PayOS              ${payos.url}   (emulator; POST /_emulator/pay {reference, amount?, deliver?})
   process-payment    polling both order queues, batch 10, partial batch responses
   projector          on the event table's stream: payment views, decline history, TransactionLog
   outbox-relay       on the event table's stream: every event to bus ${stack.bus.name} and topic ${stack.kafka.topic}

@@ -53,10 +53,27 @@ export const CreatePaymentBody = z
 export type CreatePaymentBody = z.infer<typeof CreatePaymentBody>;
 
 export const CaptureBody = z.strictObject({ amount: minorUnitsAmount().optional() });
-export const RefundBody = z.strictObject({
-  amount: minorUnitsAmount().optional(),
-  reason: z.string().max(500).optional(),
-});
+/**
+ * A refund at the gateway, or a manual one (`manual: true` with the `reference` of the transfer an
+ * operator made): PayOS, which has no refund API, takes only the manual kind (SPEC §4.2).
+ */
+export const RefundBody = z
+  .strictObject({
+    amount: minorUnitsAmount().optional(),
+    reason: z.string().max(500).optional(),
+    manual: z.literal(true).optional(),
+    reference: commandId().optional(),
+  })
+  .superRefine((body, ctx) => {
+    if (body.manual && !body.reference)
+      ctx.addIssue({
+        code: "custom",
+        path: ["reference"],
+        message: "a manual refund needs the reference of the transfer",
+      });
+    if (!body.manual && body.reference !== undefined)
+      ctx.addIssue({ code: "custom", path: ["reference"], message: "only a manual refund has a reference" });
+  });
 export const CancelBody = z.strictObject({ reason: z.string().max(500).optional() });
 
 export const PaymentIdParam = z.strictObject({ id: PaymentId });

@@ -1,3 +1,5 @@
+import { type PayOSClient, PayOSRequestError } from "@payments/adapters/payos";
+import { mRefundId, type ZaloPayClient } from "@payments/adapters/zalopay";
 import {
   type CommandHandler,
   decidePayment,
@@ -64,7 +66,18 @@ export interface PaymentServiceDeps {
   /** initiate → screen → charge, as the order queue does it (process-order.ts). */
   readonly charge: (request: ChargeRequest, causationId: string) => Promise<OrderOutcome>;
   readonly newPaymentId: () => string;
+  /** ZaloPay's API and our app id there: refunds of ZaloPay payments (SPEC §4.5). */
+  readonly zalopay: () => { readonly client: ZaloPayClient; readonly appId: number };
+  /** PayOS's API: a link is canceled there before the payment is (SPEC §4.5). */
+  readonly payos: () => PayOSClient;
+  /** How long to wait between ZaloPay's refund answers; tests shorten it. */
+  readonly zaloPayRefundPollsMs?: readonly number[];
+  readonly now?: () => Date;
 }
+
+/** ZaloPay settles a refund asynchronously: asked again after these pauses, then left to the reconciler. */
+const ZALOPAY_REFUND_POLLS_MS = [250, 500, 1000];
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Who asked and why: becomes the events' metadata. */
 export interface RequestContext {
@@ -119,6 +132,65 @@ export function createPaymentService(deps: PaymentServiceDeps) {
     return found;
   }
 
+  /**
+   * A refund at ZaloPay, which answers "processing" and settles later (SPEC §4.5): asked once (or,
+   * for a retry of a refund already asked, only queried), then queried a few times; a success
+   * completes the hold, a failure releases it, and one still processing keeps it for the reconciler.
+   */
+  async function refundAtZaloPay(
+    paymentId: string,
+    state: Payment,
+    input: { refundId: string; reason?: string },
+    alreadyAsked: boolean,
+    metadata: EventMetadata,
+  ): Promise<PaymentView> {
+    const { client } = deps.zalopay();
+    const asked = (await deps.store.load(paymentId)).find(
+      (e) => e.type === "PaymentRefundRequested" && e.data.refundId === input.refundId,
+    );
+    const id = asked?.type === "PaymentRefundRequested" ? asked.data.gatewayRefundId : undefined;
+    const amount = state.pendingRefunds[input.refundId]!;
+    if (!id || !state.gatewayPaymentId)
+      throw new GatewayRefusedError(
+        "zalopay_no_transaction",
+        "this ZaloPay payment has no transaction to refund",
+      );
+    let status = alreadyAsked
+      ? await client.queryRefund(id)
+      : await client.refund({
+          mRefundId: id,
+          zpTransId: state.gatewayPaymentId,
+          amount,
+          description: (input.reason || `refund ${input.refundId}`).slice(0, 100),
+        });
+    for (const pause of deps.zaloPayRefundPollsMs ?? ZALOPAY_REFUND_POLLS_MS) {
+      if (status.returnCode !== 3) break;
+      await sleep(pause);
+      status = await client.queryRefund(id);
+    }
+    if (status.returnCode === 1) {
+      await deps.handle({
+        paymentId,
+        metadata,
+        command: { type: "RecordGatewayRefund", refundId: input.refundId, amount, reason: input.reason },
+      });
+    } else if (status.returnCode !== 3) {
+      const code = `zalopay_${status.subReturnCode ?? status.returnCode}`;
+      await deps.handle({
+        paymentId,
+        metadata,
+        command: {
+          type: "FailRefund",
+          refundId: input.refundId,
+          code,
+          message: status.returnMessage || "ZaloPay refused the refund",
+        },
+      });
+      throw new GatewayRefusedError(code, `ZaloPay refused the refund: ${status.returnMessage}`);
+    }
+    return view(paymentId);
+  }
+
   return {
     view,
 
@@ -133,7 +205,10 @@ export function createPaymentService(deps: PaymentServiceDeps) {
       ctx: RequestContext,
     ): Promise<{ view: PaymentView; created: boolean }> {
       const existing = await existingForOrder(input.orderId, input);
-      if (existing) return { view: existing, created: false };
+      // A card payment an earlier attempt left initiated (a 503 after its intent was created) is
+      // continued from its last recorded step by the charge below, never started again.
+      const unfinished = existing?.status === "initiated" && existing.provider === "stripe";
+      if (existing && !unfinished) return { view: existing, created: false };
 
       if (input.provider) {
         const paymentId = deps.newPaymentId();
@@ -189,7 +264,7 @@ export function createPaymentService(deps: PaymentServiceDeps) {
       if (outcome.kind === "order_conflict") {
         throw new OrderConflictError(input.orderId, outcome.paymentId, outcome.reason);
       }
-      return { view: await view(outcome.paymentId), created: outcome.kind !== "already_done" };
+      return { view: await view(outcome.paymentId), created: !existing && outcome.kind !== "already_done" };
     },
 
     /**
@@ -230,10 +305,28 @@ export function createPaymentService(deps: PaymentServiceDeps) {
      */
     async refund(
       paymentId: string,
-      input: { amount?: number; reason?: string; refundId: string },
+      input: { amount?: number; reason?: string; refundId: string; manual?: boolean; reference?: string },
       ctx: RequestContext,
     ): Promise<PaymentView> {
       const metadata = metadataOf(ctx);
+      if (input.manual) {
+        // Money an operator returned outside the gateway (any provider; PayOS's only refund).
+        await deps.handle({
+          paymentId,
+          metadata,
+          command: {
+            type: "RefundPayment",
+            refundId: input.refundId,
+            amount: input.amount,
+            reason: input.reason,
+            method: "manual",
+            reference: input.reference,
+          },
+        });
+        return view(paymentId);
+      }
+      const before = await load(paymentId);
+      const zalo = before.state.provider === "zalopay" ? deps.zalopay() : undefined;
       const requested = await deps.handle({
         paymentId,
         metadata,
@@ -242,11 +335,16 @@ export function createPaymentService(deps: PaymentServiceDeps) {
           refundId: input.refundId,
           amount: input.amount,
           reason: input.reason,
+          gatewayRefundId: zalo
+            ? mRefundId((deps.now ?? (() => new Date()))(), zalo.appId, input.refundId)
+            : undefined,
         },
       });
       const state = requested.state;
       if (!isPayment(state)) throw new PaymentNotFoundError(paymentId);
       if (state.refundIds.includes(input.refundId)) return view(paymentId);
+      if (zalo && isPendingRefund(state, input.refundId))
+        return refundAtZaloPay(paymentId, state, input, requested.appended.length === 0, metadata);
       if (!isPendingRefund(state, input.refundId)) return view(paymentId);
       const amount = state.pendingRefunds[input.refundId]!;
       if (state.gatewayPaymentId && state.provider === "stripe") {
@@ -298,6 +396,17 @@ export function createPaymentService(deps: PaymentServiceDeps) {
       const { state } = await load(paymentId);
       const command: PaymentCommand = { type: "CancelPayment", reason };
       check(command, paymentId, state);
+      if (state.provider === "payos" && state.status === "initiated") {
+        // The link is canceled at PayOS first, so no one can pay it after the payment is canceled.
+        const orderCode = Number(state.providerReference);
+        try {
+          await deps.payos().cancel(orderCode, reason || "canceled");
+        } catch (error) {
+          if (error instanceof PayOSRequestError)
+            throw new GatewayRefusedError(`payos_${error.code}`, error.message);
+          throw error;
+        }
+      }
       if (state.gatewayPaymentId && state.provider === "stripe") {
         try {
           await deps.gateway.cancel({

@@ -1,6 +1,8 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { createCustomerActivity, createDynamoEventStore } from "@payments/adapters/dynamodb";
+import { createPayOSClient } from "@payments/adapters/payos";
 import { createStripeGateway, createStripeLookup } from "@payments/adapters/stripe";
+import { createZaloPayClient } from "@payments/adapters/zalopay";
 import { createCommandHandler, type FraudThresholds } from "@payments/core";
 import { Resource } from "sst";
 import { monotonicFactory } from "ulid";
@@ -33,6 +35,22 @@ export function createWiring(options: {
   const stripeLookup = lazy(() =>
     createStripeLookup({ secretKey: Resource.StripeSecretKey.value, apiUrl: Resource.Stripe.apiUrl }),
   );
+  const zalopay = lazy(() => ({
+    appId: Resource.ZaloPay.appId,
+    client: createZaloPayClient({
+      endpoint: Resource.ZaloPay.endpoint,
+      appId: Resource.ZaloPay.appId,
+      key1: Resource.ZaloPayKey1.value,
+    }),
+  }));
+  const payos = lazy(() =>
+    createPayOSClient({
+      endpoint: Resource.PayOS.endpoint,
+      clientId: Resource.PayOSClientId.value,
+      apiKey: Resource.PayOSApiKey.value,
+      checksumKey: Resource.PayOSChecksumKey.value,
+    }),
+  );
   const newPaymentId = () => `pay_${ulid()}`;
   const processOrder = lazy(() =>
     createOrderProcessor({
@@ -52,8 +70,10 @@ export function createWiring(options: {
       gateway: gateway(),
       charge: processOrder(),
       newPaymentId,
+      zalopay,
+      payos,
     }),
   );
   const webhooks = lazy(() => createWebhookService({ store: store(), newPaymentId, newId: ulid }));
-  return { dynamodb, store, handle, gateway, stripeLookup, processOrder, payments, webhooks };
+  return { dynamodb, store, handle, gateway, stripeLookup, zalopay, payos, processOrder, payments, webhooks };
 }

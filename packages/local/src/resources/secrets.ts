@@ -16,7 +16,10 @@ export const devSecretDefaults: Record<SecretName, string> = {
   // stripe-mock accepts keys of the form sk_test_ followed by letters and digits only.
   StripeSecretKey: "sk_test_localdevkey",
   StripeWebhookSecret: "whsec_local_dev_secret",
+  ZaloPayKey1: "zalopay-local-key1",
   ZaloPayKey2: "zalopay-local-key2",
+  PayOSClientId: "payos-local-client-id",
+  PayOSApiKey: "payos-local-api-key",
   PayOSChecksumKey: "payos-local-checksum-key",
   JwtSecret: "local-dev-jwt-secret-change-me",
   KafkaUsername: "",
