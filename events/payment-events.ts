@@ -74,6 +74,14 @@ export const PaymentCapturedData = z.strictObject({
   gatewayPaymentId: z.string().min(1).optional(),
 });
 
+/** Version 1 had no `method` or `reference`: every v1 refund went through the gateway. */
+export const PaymentRefundedDataV1 = z.strictObject({
+  refundId: z.string().min(1),
+  amount: positiveMinorUnits,
+  totalRefunded: positiveMinorUnits,
+  reason: z.string().max(500).optional(),
+});
+
 export const PaymentRefundedData = z.strictObject({
   refundId: z.string().min(1),
   amount: positiveMinorUnits,
@@ -105,6 +113,13 @@ export const PaymentFailedData = z.strictObject({
  * A refund asked for and not yet answered by the gateway: its amount is held back from what can
  * still be refunded, so concurrent refunds can never return more than was captured (SPEC §2).
  */
+/** Version 1 had no `gatewayRefundId`: the gateway's refunds were matched by our refund id. */
+export const PaymentRefundRequestedDataV1 = z.strictObject({
+  refundId: z.string().min(1).max(255),
+  amount: positiveMinorUnits,
+  reason: z.string().max(500).optional(),
+});
+
 export const PaymentRefundRequestedData = z.strictObject({
   refundId: z.string().min(1).max(255),
   amount: positiveMinorUnits,
@@ -158,11 +173,11 @@ export const paymentEventSchemas = {
   PaymentIntentCreated: { schemaVersion: 1, data: PaymentIntentCreatedData },
   PaymentAuthorized: { schemaVersion: 1, data: PaymentAuthorizedData },
   PaymentCaptured: { schemaVersion: 1, data: PaymentCapturedData },
-  PaymentRefunded: { schemaVersion: 1, data: PaymentRefundedData },
+  PaymentRefunded: { schemaVersion: 2, data: PaymentRefundedData },
   PaymentCanceled: { schemaVersion: 1, data: PaymentCanceledData },
   PaymentFailed: { schemaVersion: 2, data: PaymentFailedData },
   PaymentRejected: { schemaVersion: 1, data: PaymentRejectedData },
-  PaymentRefundRequested: { schemaVersion: 1, data: PaymentRefundRequestedData },
+  PaymentRefundRequested: { schemaVersion: 2, data: PaymentRefundRequestedData },
   PaymentRefundFailed: { schemaVersion: 1, data: PaymentRefundFailedData },
   PaymentFlagged: { schemaVersion: 1, data: PaymentFlaggedData },
   ProviderNoticeUnapplied: { schemaVersion: 1, data: ProviderNoticeUnappliedData },
@@ -171,6 +186,8 @@ export const paymentEventSchemas = {
 /** Schemas of versions that are no longer written but must stay readable. */
 export const legacyPaymentEventSchemas = {
   PaymentFailed: { 1: PaymentFailedDataV1 },
+  PaymentRefunded: { 1: PaymentRefundedDataV1 },
+  PaymentRefundRequested: { 1: PaymentRefundRequestedDataV1 },
 } as const;
 
 export type PaymentEventType = keyof typeof paymentEventSchemas;

@@ -116,6 +116,12 @@ const upcasters: { readonly [T in PaymentEventType]?: Readonly<Record<number, Up
       upcast: (data) => ({ ...data, retryable: false }),
     },
   },
+  // v1 → v2: `method` and `reference` were added; a v1 refund went through the gateway (the default).
+  PaymentRefunded: { 1: { schema: legacyPaymentEventSchemas.PaymentRefunded[1], upcast: (data) => data } },
+  // v1 → v2: `gatewayRefundId` was added; v1 holds were Stripe's, matched by our refund id.
+  PaymentRefundRequested: {
+    1: { schema: legacyPaymentEventSchemas.PaymentRefundRequested[1], upcast: (data) => data },
+  },
 };
 
 /**
