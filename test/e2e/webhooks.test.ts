@@ -16,10 +16,12 @@ import {
   type ZaloPayEmulator,
 } from "@payments/local";
 import { PayOS } from "@payos/node";
+import fc from "fast-check";
 import Stripe from "stripe";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventually } from "../helpers/eventually";
 import { captureConsole, silenceConsole } from "../helpers/output";
+import { propertyRuns } from "../helpers/property";
 import { stackClients, testStack } from "../helpers/stack";
 
 const stack: LocalStack = testStack();
@@ -750,4 +752,138 @@ describe("PayOS webhooks", () => {
       }
     }
   });
+});
+
+describe("webhook bodies that carry a valid signature, fuzzed", () => {
+  /** Hostile JSON: prototype keys, numbers past every bound, wrong types, nesting past the parser's bound. */
+  const hostileKey = fc.constantFrom(
+    "__proto__",
+    "constructor",
+    "toString",
+    "hasOwnProperty",
+    "amount",
+    "id",
+    "metadata",
+  );
+  const hostileLeaf = fc.oneof(
+    fc.constantFrom(
+      1e308,
+      -1,
+      0,
+      2 ** 60,
+      Number.MAX_SAFE_INTEGER + 2,
+      1.5,
+      -0,
+      "",
+      "00",
+      "NaN",
+      null,
+      true,
+      false,
+    ),
+    fc.integer(),
+    fc.string({ maxLength: 20 }),
+  );
+  const { value: hostile } = fc.letrec((tie) => ({
+    value: fc.oneof(
+      { depthSize: "small", withCrossShrink: true },
+      hostileLeaf,
+      fc.array(tie("value"), { maxLength: 3 }),
+      fc.dictionary(fc.oneof(hostileKey, fc.string({ maxLength: 8 })), tie("value"), { maxKeys: 4 }),
+    ),
+  }));
+  // Up to 60 levels: past the parser's bound of 16, within what the test itself can sign (bodies
+  // deeper than a signer could sign are the explicit 5,000-level test above).
+  const deep = fc
+    .integer({ min: 1, max: 60 })
+    .map((depth) => JSON.parse(`${"[".repeat(depth)}1${"]".repeat(depth)}`));
+  const payload = fc.dictionary(fc.oneof(hostileKey, fc.string({ maxLength: 12 })), fc.oneof(hostile, deep), {
+    maxKeys: 8,
+  });
+  const statuses: Record<string, number> = {};
+  const seen = (route: string, status: number) => {
+    statuses[`${route} ${status}`] = (statuses[`${route} ${status}`] ?? 0) + 1;
+    return status;
+  };
+
+  it("answers every signed body on the three routes with something other than 5xx", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        payload,
+        fc.record({
+          amount: fc.oneof(hostileLeaf, fc.integer({ min: 1, max: 200_000 })),
+          currency: fc.constantFrom<unknown>("usd", "jpy", "kwd", "vnd", "xxx", "", 5, null, "USD"),
+          reference: fc.oneof(
+            fc.constantFrom("251204_1", "123456", "pi_fuzz", "re_fuzz", "ch_fuzz"),
+            hostileLeaf,
+          ),
+          refundId: fc.constantFrom<unknown>("constructor", "__proto__", "rfd_1", 5, null),
+          status: fc.constantFrom<unknown>("succeeded", "failed", "pending", "canceled", 3, null),
+        }),
+        fc.constantFrom<unknown>(1, 2, "1", null, {}, undefined),
+        fc.constantFrom(
+          "payment_intent.succeeded",
+          "payment_intent.payment_failed",
+          "payment_intent.canceled",
+          "charge.refunded",
+          "refund.created",
+          "refund.updated",
+          "refund.failed",
+        ),
+        async (noise, fields, type, stripeType) => {
+          // Each body is a shape the provider sends, with hostile values and extra hostile keys.
+          const zaloData = {
+            app_trans_id: fields.reference,
+            zp_trans_id: fields.reference,
+            amount: fields.amount,
+            ...noise,
+          };
+          const payosData = {
+            orderCode: fields.reference,
+            amount: fields.amount,
+            reference: fields.reference,
+            paymentLinkId: "fuzz",
+            currency: fields.currency,
+            code: "00",
+            ...noise,
+          };
+          const stripeObject = {
+            id: fields.reference,
+            object: stripeType.split(".")[0],
+            amount: fields.amount,
+            amount_received: fields.amount,
+            currency: fields.currency,
+            status: fields.status,
+            payment_intent: fields.reference,
+            metadata: JSON.parse(
+              `{"refundId":${JSON.stringify(fields.refundId)},"paymentId":${JSON.stringify(fields.reference)}}`,
+            ),
+            ...noise,
+          };
+          const data = zaloData;
+          const text = JSON.stringify(data);
+          const zalo = JSON.stringify({
+            data: text,
+            mac: createHmac("sha256", secrets.ZaloPayKey2).update(text).digest("hex"),
+            type,
+          });
+          expect(seen("zalopay", (await post("/webhooks/zalopay", zalo)).status)).toBeLessThan(500);
+          const payosBody = JSON.stringify({
+            code: "00",
+            data,
+            signature: payosSignature(data, secrets.PayOSChecksumKey),
+          });
+          expect(seen("payos", (await post("/webhooks/payos", payosBody)).status)).toBeLessThan(500);
+          const event = stripeEvent(stripeType, stripeObject);
+          const answer = await post("/webhooks/stripe", event.payload, { "stripe-signature": event.header });
+          expect(seen("stripe", answer.status)).toBeLessThan(500);
+        },
+      ),
+      propertyRuns(150),
+    );
+    // The run reached past the signature checks: some bodies were read and answered 2xx or 400.
+    expect(Object.keys(statuses).some((k) => k.startsWith("payos 400"))).toBe(true);
+    expect(Object.keys(statuses).some((k) => k.startsWith("stripe 200"))).toBe(true);
+    console.info(`webhook fuzz: ${JSON.stringify(statuses)}`);
+  }, 120_000);
 });

@@ -74,7 +74,9 @@ export function createStripeLookup(options: StripeGatewayOptions): StripeLookup 
             currency: intent.currency.toLowerCase(),
           };
         } catch (error) {
-          if ((error as { statusCode?: number }).statusCode === 404) return undefined;
+          // Stripe has no such intent (or no intent could have that id): the notice names no payment.
+          const status = (error as { statusCode?: number }).statusCode;
+          if (status === 404 || status === 400) return undefined;
           throw error;
         }
       }),
