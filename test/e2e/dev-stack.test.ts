@@ -1,7 +1,8 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { DynamoDBDocumentClient, GetCommand } from "@aws-sdk/lib-dynamodb";
-import { LOCAL_CREDENTIALS, LOCAL_REGION } from "@payments/local";
+import { LOCAL_CREDENTIALS, LOCAL_REGION, secretValues } from "@payments/local";
+import { PayOS } from "@payos/node";
 import { afterAll, describe, expect, it } from "vitest";
 import { accepts, callDevApi, type RunningDev, startDev } from "../helpers/dev-stack";
 import { eventually } from "../helpers/eventually";
@@ -111,5 +112,129 @@ describe("npm run dev", () => {
       { timeoutMs: 30_000, what: "every port of the dev stack to close" },
     );
     await eventually(() => (output().includes("dev: stopping") ? true : undefined), { timeoutMs: 5000 });
+  }, 300_000);
+
+  it("takes the providers' word over real HTTP: an underpaid ZaloPay order, a dashboard refund, a PayOS link paid after its cancel", async () => {
+    const providers = await startDev();
+    const { stack } = providers;
+    const call = (method: string, path: string, body?: unknown) => callDevApi(stack, method, path, body);
+    const post = async (url: string, body: unknown) =>
+      (
+        await fetch(url, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify(body),
+        })
+      ).json();
+    const doc = DynamoDBDocumentClient.from(
+      new DynamoDBClient({
+        region: LOCAL_REGION,
+        credentials: LOCAL_CREDENTIALS,
+        endpoint: stack.dynamoEndpoint,
+      }),
+    );
+    try {
+      // ZaloPay: 1 VND of 100,000 arrives, through the emulator's signed callback to the dev API.
+      const reference = `261204_${Date.now()}`;
+      const zalo = await call("POST", "/payments", {
+        orderId: "ord-dev-underpaid",
+        amount: 100_000,
+        currency: "vnd",
+        provider: "zalopay",
+        providerReference: reference,
+      });
+      expect(zalo.status).toBe(201);
+      expect(
+        await post(`${stack.providers.zalopay.url}/_emulator/pay`, { reference, amount: 1 }),
+      ).toMatchObject({
+        delivered: 200,
+      });
+      const zaloId = zalo.body.paymentId as string;
+      expect((await call("GET", `/payments/${zaloId}`)).body).toMatchObject({
+        status: "underpaid",
+        amountCaptured: 1,
+      });
+      const log = await eventually(
+        async () => {
+          const { Item } = await doc.send(
+            new GetCommand({
+              TableName: stack.tables.transactionLog,
+              Key: { transaction_id: `txn-${zaloId}` },
+            }),
+          );
+          return Item?.status === "underpaid" ? Item : undefined;
+        },
+        { timeoutMs: 30_000, what: "the transaction log's underpaid item" },
+      );
+      expect(log).toMatchObject({ amount: 1, currency: "vnd" });
+      const order = await eventually(
+        async () => {
+          const { Item } = await doc.send(
+            new GetCommand({ TableName: stack.tables.orders, Key: { order_id: "ord-dev-underpaid" } }),
+          );
+          return Item?.payment_status === "underpaid" ? Item : undefined;
+        },
+        { timeoutMs: 30_000, what: "the order's underpaid status" },
+      );
+      expect(order).toMatchObject({ amount_captured: 1 });
+
+      // Stripe: a refund made in the dashboard, delivered as refund.created and a list-less charge.refunded.
+      const card = await call("POST", "/payments", {
+        orderId: "ord-dev-dashboard",
+        amount: 5_000,
+        currency: "usd",
+        paymentMethodId: "pm_card_visa",
+      });
+      const made = (await post(stack.stripe.dashboardRefundsUrl, {
+        payment_intent: card.body.gatewayPaymentId,
+        amount: 1_500,
+        deliver: true,
+      })) as { delivered: number[] };
+      expect(made.delivered).toEqual([200, 200]);
+      expect((await call("GET", `/payments/${card.body.paymentId}`)).body).toMatchObject({
+        status: "partially_refunded",
+        amountRefunded: 1_500,
+      });
+
+      // PayOS: the link is canceled at PayOS with the payment; a transfer that arrives anyway is flagged.
+      const keys = secretValues();
+      const orderCode = Date.now() % 1_000_000_000;
+      await new PayOS({
+        clientId: keys.PayOSClientId,
+        apiKey: keys.PayOSApiKey,
+        checksumKey: keys.PayOSChecksumKey,
+        baseURL: stack.providers.payos.url,
+      }).paymentRequests.create({
+        orderCode,
+        amount: 20_000,
+        description: "DH dev",
+        cancelUrl: "https://shop.example/cancel",
+        returnUrl: "https://shop.example/return",
+      });
+      const link = await call("POST", "/payments", {
+        orderId: "ord-dev-payos",
+        amount: 20_000,
+        currency: "vnd",
+        provider: "payos",
+        providerReference: String(orderCode),
+      });
+      const linkId = link.body.paymentId as string;
+      expect((await call("POST", `/payments/${linkId}/cancel`, { reason: "expired" })).body).toMatchObject({
+        status: "canceled",
+      });
+      expect(
+        await post(`${stack.providers.payos.url}/_emulator/pay`, { reference: String(orderCode) }),
+      ).toMatchObject({
+        delivered: 200,
+      });
+      expect((await call("GET", `/payments/${linkId}`)).body).toMatchObject({
+        status: "canceled",
+        amountCaptured: 0,
+        flags: ["needs_attention"],
+      });
+    } finally {
+      doc.destroy();
+      providers.kill();
+    }
   }, 300_000);
 });

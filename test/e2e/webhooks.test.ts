@@ -860,8 +860,7 @@ describe("webhook bodies that carry a valid signature, fuzzed", () => {
             ),
             ...noise,
           };
-          const data = zaloData;
-          const text = JSON.stringify(data);
+          const text = JSON.stringify(zaloData);
           const zalo = JSON.stringify({
             data: text,
             mac: createHmac("sha256", secrets.ZaloPayKey2).update(text).digest("hex"),
@@ -870,8 +869,8 @@ describe("webhook bodies that carry a valid signature, fuzzed", () => {
           expect(seen("zalopay", (await post("/webhooks/zalopay", zalo)).status)).toBeLessThan(500);
           const payosBody = JSON.stringify({
             code: "00",
-            data,
-            signature: payosSignature(data, secrets.PayOSChecksumKey),
+            data: payosData,
+            signature: payosSignature(payosData, secrets.PayOSChecksumKey),
           });
           expect(seen("payos", (await post("/webhooks/payos", payosBody)).status)).toBeLessThan(500);
           const event = stripeEvent(stripeType, stripeObject);

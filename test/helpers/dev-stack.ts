@@ -13,9 +13,11 @@ export interface DevStack {
   token: string;
   dynamoEndpoint: string;
   awsEndpoint: string;
-  tables: { readModels: string; orders: string; events: string };
+  tables: { readModels: string; orders: string; events: string; transactionLog: string };
   queues: { orders: string; ordersDlq: string; downstream: string };
   kafka: { brokers: string[]; topic: string };
+  stripe: { url: string; dashboardRefundsUrl: string };
+  providers: { zalopay: { url: string; appId: number }; payos: { url: string } };
 }
 
 /** A call to the dev stack's REST API with its bearer token, a fresh Idempotency-Key each time. */
@@ -68,6 +70,8 @@ export async function startDev(knobs: Record<string, string> = {}): Promise<Runn
     DEV_STRIPE_MOCK_PORT: await freePort(),
     DEV_STRIPE_PORT: await freePort(),
     DEV_API_PORT: await freePort(),
+    DEV_ZALOPAY_PORT: await freePort(),
+    DEV_PAYOS_PORT: await freePort(),
   };
   const env: NodeJS.ProcessEnv = { ...process.env, DEV_DIR: dir, ...knobs };
   for (const [k, v] of Object.entries(ports)) env[k] = String(v);
