@@ -55,7 +55,7 @@ export type CreatePaymentBody = z.infer<typeof CreatePaymentBody>;
 export const CaptureBody = z.strictObject({ amount: minorUnitsAmount().optional() });
 /**
  * A refund at the gateway, or a manual one (`manual: true` with the `reference` of the transfer an
- * operator made): PayOS, which has no refund API, takes only the manual kind (SPEC §4.2).
+ * operator made): PayOS, which has no refund API, takes only the manual kind (SPEC §4.5).
  */
 export const RefundBody = z
   .strictObject({
