@@ -11,6 +11,14 @@ export const EventMetadata = z.strictObject({
   causationId: z.string().min(1),
   source: z.string().min(1),
   replay: z.boolean().optional(),
+  /** A correction appended by reconciliation (SPEC §6.1): who, why, and the drift it settles. */
+  repair: z
+    .strictObject({
+      by: z.string().min(1).max(255),
+      reason: z.string().min(1).max(1000),
+      driftId: z.string().min(1).max(255),
+    })
+    .optional(),
 });
 export type EventMetadata = z.infer<typeof EventMetadata>;
 

@@ -161,6 +161,39 @@ export const ProviderNoticeUnappliedData = z.strictObject({
   reason: z.string().min(1).max(1000),
 });
 
+/** The classes of drift between the ledger and a provider (SPEC §6.1). */
+export const DriftClass = z.enum([
+  "missing_in_ledger",
+  "amount_differs",
+  "status_differs",
+  "missing_at_provider",
+  "unapplied_notice",
+]);
+export type DriftClass = z.infer<typeof DriftClass>;
+
+/**
+ * Reconciliation found a drift that a program cannot settle (SPEC §6.1): `missing_at_provider` or
+ * `unapplied_notice`. The payment is flagged `needs_attention` for a person; `driftId` names the
+ * drift in the report that found it, and `ledger` and `provider` say what each side holds.
+ */
+export const PaymentDriftFoundData = z.strictObject({
+  driftId: z.string().min(1).max(255),
+  driftClass: DriftClass,
+  provider: Provider,
+  detail: z.string().min(1).max(1000),
+  ledger: z.string().max(500).optional(),
+  providerSays: z.string().max(500).optional(),
+});
+
+/**
+ * What needed attention is settled (SPEC §2): by a repair or by a person from the console, who is
+ * `by` (a token's `sub`, or `reconcile` for the CLI's own repairs). Clears `needs_attention`.
+ */
+export const PaymentAttentionResolvedData = z.strictObject({
+  reason: z.string().min(1).max(1000),
+  by: z.string().min(1).max(255),
+});
+
 export const PaymentRejectedData = z.strictObject({
   score: z.number().int().min(0).max(100),
   reasons: z.array(z.string()),
@@ -181,6 +214,8 @@ export const paymentEventSchemas = {
   PaymentRefundFailed: { schemaVersion: 1, data: PaymentRefundFailedData },
   PaymentFlagged: { schemaVersion: 1, data: PaymentFlaggedData },
   ProviderNoticeUnapplied: { schemaVersion: 1, data: ProviderNoticeUnappliedData },
+  PaymentDriftFound: { schemaVersion: 1, data: PaymentDriftFoundData },
+  PaymentAttentionResolved: { schemaVersion: 1, data: PaymentAttentionResolvedData },
 } as const;
 
 /** Schemas of versions that are no longer written but must stay readable. */

@@ -45,7 +45,8 @@ export type LifecycleRule =
   | "failure_requires_pending"
   | "paid_after_end"
   | "paid_twice"
-  | "provider_cannot_refund";
+  | "provider_cannot_refund"
+  | "nothing_needs_attention";
 
 /** A command that breaks a rule of the lifecycle. Nothing is appended. */
 export class LifecycleRuleError extends Error {

@@ -6,6 +6,7 @@ export * from "./event-store";
 export * from "./fraud";
 export * from "./large-amounts";
 export * from "./money";
+export * from "./open-payments";
 export * from "./payment-commands";
 export * from "./payment-decider";
 export * from "./payment-state";

@@ -2,6 +2,7 @@ import {
   type BillingAddress,
   CaptureMethod,
   CommandSource,
+  DriftClass,
   type PaymentMethod,
   Provider,
 } from "@payments/events";
@@ -106,6 +107,18 @@ export type PaymentCommand =
       readonly receivedAmount?: number;
       readonly receivedCurrency?: string;
     }
+  /** Reconciliation found what a program cannot settle: recorded, and flagged for a person (SPEC §6.1). */
+  | {
+      readonly type: "RecordDrift";
+      readonly driftId: string;
+      readonly driftClass: DriftClass;
+      readonly provider: Provider;
+      readonly detail: string;
+      readonly ledger?: string;
+      readonly providerSays?: string;
+    }
+  /** A person (or a repair) settled what needed attention: clears `needs_attention` (SPEC §2). */
+  | { readonly type: "ResolveAttention"; readonly reason: string; readonly by: string }
   | { readonly type: "CancelPayment"; readonly reason: string }
   | {
       readonly type: "FailPayment";
@@ -136,6 +149,8 @@ const noControl = (schema: z.ZodString, pattern = CONTROL) =>
 export const commandId = (max = 255) => noControl(z.string().min(1).max(max));
 /** Free text of at most `max` characters, which may be empty. */
 const freeText = (max: number) => noControl(z.string().max(max), TEXT_CONTROL);
+/** Free text that must say something. */
+const requiredText = (max: number) => noControl(z.string().min(1).max(max), TEXT_CONTROL);
 
 /** A positive safe integer of minor units, at most `max`. */
 export const minorUnitsAmount = (max = Number.MAX_SAFE_INTEGER) => z.number().int().positive().max(max);
@@ -283,6 +298,20 @@ const commandSchemas = {
     detail: freeText(1000),
     receivedAmount: minorUnitsAmount().optional(),
     receivedCurrency: commandCurrency.optional(),
+  }),
+  RecordDrift: z.strictObject({
+    type: z.literal("RecordDrift"),
+    driftId: commandId(),
+    driftClass: DriftClass,
+    provider: Provider,
+    detail: requiredText(1000),
+    ledger: freeText(500).optional(),
+    providerSays: freeText(500).optional(),
+  }),
+  ResolveAttention: z.strictObject({
+    type: z.literal("ResolveAttention"),
+    reason: requiredText(1000),
+    by: commandId(),
   }),
   CancelPayment: z.strictObject({ type: z.literal("CancelPayment"), reason: freeText(500) }),
   FailPayment: z.strictObject({

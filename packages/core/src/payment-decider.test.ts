@@ -537,3 +537,42 @@ describe("a provider notice the lifecycle cannot apply", () => {
     given(events).when(notice).then([]);
   });
 });
+
+describe("a drift reconciliation hands to a person, and its resolution", () => {
+  const drift: PaymentCommand = {
+    type: "RecordDrift",
+    driftId: "missing_at_provider:stripe:re_1",
+    driftClass: "missing_at_provider",
+    provider: "stripe",
+    detail: "refund re_1 is recorded, and Stripe holds no such refund",
+  };
+  const resolve: PaymentCommand = {
+    type: "ResolveAttention",
+    reason: "checked with the bank",
+    by: "ops-alice",
+  };
+
+  it("records a drift once, flags needs_attention, and a resolution clears the flag for good", () => {
+    const { type: _t, ...data } = drift as Extract<PaymentCommand, { type: "RecordDrift" }>;
+    given(history.captured())
+      .when(drift)
+      .then([{ type: "PaymentDriftFound", data }]);
+    const flagged = [...history.captured(), ...decideAll(history.captured(), [drift])];
+    expect(flagged.reduce(evolvePayment, initialPaymentState)).toMatchObject({ flags: ["needs_attention"] });
+    given(flagged).when(drift).then([]);
+
+    given(flagged)
+      .when(resolve)
+      .then([
+        { type: "PaymentAttentionResolved", data: { reason: "checked with the bank", by: "ops-alice" } },
+      ]);
+    const resolved = [...flagged, ...decideAll(flagged, [resolve])];
+    expect(resolved.reduce(evolvePayment, initialPaymentState)).toMatchObject({ flags: [] });
+    // Found again by a later run: it was settled by a person, so it is not raised again.
+    given(resolved).when(drift).then([]);
+  });
+
+  it("refuses to resolve a payment that needs no attention, naming the rule", () => {
+    given(history.captured()).when(resolve).thenThrows(LifecycleRuleError, rule("nothing_needs_attention"));
+  });
+});

@@ -367,6 +367,21 @@ export function decideValidated(
       return [{ type: "PaymentFlagged", data: stripUndefined(data) }];
     }
 
+    case "RecordDrift": {
+      const payment = requirePayment(state, ctx);
+      // The same drift found again adds nothing: it waits for a person, or a person settled it.
+      if (payment.drifts.includes(command.driftId)) return [];
+      const { type: _type, ...data } = command;
+      return [{ type: "PaymentDriftFound", data: stripUndefined(data) }];
+    }
+
+    case "ResolveAttention": {
+      const payment = requirePayment(state, ctx);
+      if (!payment.flags.includes("needs_attention"))
+        refuse("nothing_needs_attention", "the payment is not flagged needs_attention");
+      return [{ type: "PaymentAttentionResolved", data: { reason: command.reason, by: command.by } }];
+    }
+
     case "CancelPayment": {
       const payment = requirePayment(state, ctx);
       if (CAPTURED.has(payment.status))

@@ -51,6 +51,8 @@ export interface Payment {
   readonly receivedIds: readonly string[];
   /** The notices recorded as unapplied, by the provider's notice id. */
   readonly unappliedNotices: readonly string[];
+  /** The drifts reconciliation recorded for a person, by drift id (SPEC §6.1). */
+  readonly drifts: readonly string[];
   readonly failure?: { readonly code: string; readonly message: string; readonly retryable: boolean };
   readonly cancelReason?: string;
 }
@@ -133,6 +135,7 @@ export function evolvePayment(state: PaymentState, event: PaymentEvent): Payment
       flags: [],
       receivedIds: [],
       unappliedNotices: [],
+      drifts: [],
     };
   }
   if (!isPayment(state)) return state;
@@ -184,6 +187,10 @@ export function evolvePayment(state: PaymentState, event: PaymentEvent): Payment
         ...withFlag(state, "needs_attention"),
         unappliedNotices: [...state.unappliedNotices, event.data.noticeId],
       };
+    case "PaymentDriftFound":
+      return { ...withFlag(state, "needs_attention"), drifts: [...state.drifts, event.data.driftId] };
+    case "PaymentAttentionResolved":
+      return { ...state, flags: state.flags.filter((f) => f !== "needs_attention") };
     case "PaymentCanceled":
       return { ...state, status: "canceled", cancelReason: event.data.reason };
     case "PaymentFailed":

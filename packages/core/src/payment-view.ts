@@ -125,9 +125,12 @@ export function evolvePaymentView(
         ? next
         : { ...next, flags: [...view.flags, event.data.flag] };
     case "ProviderNoticeUnapplied":
+    case "PaymentDriftFound":
       return view.flags.includes("needs_attention")
         ? next
         : { ...next, flags: [...view.flags, "needs_attention"] };
+    case "PaymentAttentionResolved":
+      return { ...next, flags: view.flags.filter((f) => f !== "needs_attention") };
     default: {
       const unreachable: never = event;
       return unreachable;
