@@ -1,6 +1,7 @@
 import {
   eventStoreTable,
   idempotencyTable,
+  type KeySchema,
   ordersTable,
   outboxTable,
   readModelTable,
@@ -27,10 +28,20 @@ export const readModels = new sst.aws.Dynamo(readModelTable.name, {
   globalIndexes: Object.fromEntries(
     Object.entries(readModelTable.indexes).map(([name, index]) => [
       name,
-      { hashKey: index.partitionKey, rangeKey: index.sortKey },
+      {
+        hashKey: index.partitionKey,
+        rangeKey: index.sortKey,
+        projection: projectionOf(index),
+      },
     ]),
   ),
 });
+
+/** An index's projection in SST's words: everything unless the topology says otherwise. */
+function projectionOf(index: KeySchema): "all" | "keys-only" | string[] {
+  const projection = index.projection ?? "all";
+  return typeof projection === "string" ? projection : [...projection];
+}
 
 /** The REST API's Idempotency-Key records, expired by DynamoDB's TTL after 24 h. */
 export const idempotencyKeys = new sst.aws.Dynamo(idempotencyTable.name, {

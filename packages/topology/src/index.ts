@@ -6,6 +6,8 @@
 export interface KeySchema {
   readonly partitionKey: string;
   readonly sortKey: string;
+  /** What the index copies besides the keys: everything (the default), nothing, or these attributes. */
+  readonly projection?: "all" | "keys-only" | readonly string[];
 }
 
 export interface TableDefinition {
@@ -34,8 +36,24 @@ export const readModelTable = {
   indexes: {
     byOrder: { partitionKey: "gsi1pk", sortKey: "gsi1sk" },
     byCustomer: { partitionKey: "gsi2pk", sortKey: "gsi2sk" },
+    /**
+     * Open payments (SPEC §6.1), sparse: only a payment still `initiated` or with a refund held back
+     * has these keys, so the reconciler reads what may be stuck, never the whole table. The sort key
+     * is when it may next be looked at (`<ISO time>#<paymentId>`), spread over
+     * {@link openPaymentShards} partitions.
+     */
+    byOpen: {
+      partitionKey: "gsi3pk",
+      sortKey: "gsi3sk",
+      projection: ["version", "reconcileAttempts"],
+    },
+    /** Payments by provider and day of creation, for `npm run reconcile` over a window. Keys only. */
+    byCreated: { partitionKey: "gsi4pk", sortKey: "gsi4sk", projection: "keys-only" },
   },
 } as const satisfies TableDefinition;
+
+/** How many partitions the open-payments index spreads over (each is queried on every run). */
+export const openPaymentShards = 4;
 
 /**
  * The CloudCafe transaction log (SPEC §3): one item per payment in that system's shape, built from
@@ -238,6 +256,22 @@ export type OutboxSink = (typeof outboxSinks)[number];
 export const schedules = {
   sweeper: { name: "OutboxSweeper", expression: "rate(1 minute)" },
   cleanup: { name: "OutboxCleanup", expression: "rate(1 day)" },
+  /** Settles what is stuck (SPEC §6.1); `npm run dev` runs it every 15 s. */
+  reconciler: { name: "Reconciler", expression: "rate(5 minutes)" },
+} as const;
+
+/** The reconciler's settings (SPEC §6.1): how long a payment may stay open, and how much one run takes on. */
+export const reconcilerDefaults = {
+  /** RECONCILE_AFTER: a payment open longer than this is asked about at its provider. */
+  afterSeconds: 600,
+  /** RECONCILE_AFTER under `npm run dev`. */
+  devAfterSeconds: 30,
+  /** The most payments one run examines; the rest wait for the next run. */
+  maxPerRun: 200,
+  /** Payments examined at once. */
+  concurrency: 8,
+  /** A payment the provider still has in progress is looked at again after a growing pause, up to this. */
+  maxBackoffSeconds: 86_400,
 } as const;
 
 /** Where the functions' metrics go: Powertools' namespace, and its `service` dimension. */
@@ -271,6 +305,12 @@ export const alarms = {
     metric: "ProviderNoticesUnapplied",
     periodSeconds: 300,
   },
+  /** Any drift between the ledger and a provider found by reconciliation (SPEC §6.1), by class. */
+  reconciliationDrift: {
+    name: "ReconciliationDrift",
+    metric: "ReconciliationDrift",
+    periodSeconds: 300,
+  },
   /** A cold start (process start to first invocation) over 3 s, any function, within 5 minutes. */
   coldStart: { name: "ColdStartOver3s", metric: "ColdStartDuration", thresholdMs: 3000, periodSeconds: 300 },
 } as const;
@@ -290,6 +330,7 @@ export const functionHandlers = {
   orderStatus: "packages/functions/src/order-status/handler.handler",
   collectTask: "packages/functions/src/payment-tasks/handler.collect",
   refundTask: "packages/functions/src/payment-tasks/handler.refund",
+  reconciler: "packages/functions/src/reconciler/handler.handler",
 } as const;
 
 export * from "./runtime";

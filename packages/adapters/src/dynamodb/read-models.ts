@@ -9,10 +9,11 @@ import {
   NumberValue,
   PutCommand,
   QueryCommand,
+  UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
-import { formatMinorUnits, type PaymentView, type RecordedEvent } from "@payments/core";
-import { readModelTable, transactionLogTable } from "@payments/topology";
+import { formatMinorUnits, isOpenPayment, type PaymentView, type RecordedEvent } from "@payments/core";
+import { openPaymentShards, readModelTable, transactionLogTable } from "@payments/topology";
 
 /**
  * The read models of SPEC §3 in DynamoDB: the payment view (with lookups by order and by customer),
@@ -22,11 +23,37 @@ import { readModelTable, transactionLogTable } from "@payments/topology";
  */
 export interface ReadModelStore {
   getView(paymentId: string): Promise<PaymentView | undefined>;
+  /** The view with the refund ids it holds back, as the projector carries them on. */
+  getProjection(
+    paymentId: string,
+  ): Promise<{ view: PaymentView; pendingRefunds: readonly string[] } | undefined>;
   /**
    * Writes a view unless one at a later version is there (or, unless `repair`, at the same version).
-   * Replay repairs: a view damaged at its own version is rewritten from the fold. Returns whether it wrote.
+   * Replay repairs: a view damaged at its own version is rewritten from the fold. Returns whether it
+   * wrote. An open payment ({@link isOpenPayment}) is written into the `byOpen` index, due from its
+   * last event; one that ended leaves it.
    */
-  putView(view: PaymentView, options?: { repair?: boolean }): Promise<boolean>;
+  putView(
+    view: PaymentView,
+    options?: { repair?: boolean; pendingRefunds?: readonly string[] },
+  ): Promise<boolean>;
+  /**
+   * Open payments due for a look at their provider (SPEC §6.1): those whose next look is before
+   * `before`, oldest first, from one shard of the `byOpen` index.
+   */
+  openPaymentsDue(input: { shard: number; before: string; limit: number }): Promise<OpenPaymentDue[]>;
+  /**
+   * Moves an open payment's next look to `from` (a payment still in progress at its provider, or a
+   * provider that did not answer), unless the view has moved past `version` since. Returns whether it did.
+   */
+  deferOpenPayment(input: {
+    paymentId: string;
+    version: number;
+    from: string;
+    attempts: number;
+  }): Promise<boolean>;
+  /** Ids of a provider's payments created in [since, until), from the `byCreated` index, by day. */
+  paymentsCreated(input: { provider: string; since: Date; until: Date }): Promise<string[]>;
   viewsByOrder(orderId: string): Promise<PaymentView[]>;
   viewsByCustomer(
     customerId: string,
@@ -37,6 +64,23 @@ export interface ReadModelStore {
   declines(customerId: string): Promise<DeclineRecord[]>;
   putTransactionLog(view: PaymentView, options?: { repair?: boolean }): Promise<boolean>;
   getTransactionLog(transactionId: string): Promise<TransactionLogItem | undefined>;
+}
+
+/** An entry of the open-payments index. */
+export interface OpenPaymentDue {
+  readonly paymentId: string;
+  readonly version: number;
+  /** How many looks found it still in progress (the pause before the next one grows with it). */
+  readonly attempts: number;
+  /** When it became due (`<ISO time>` of its last event or deferral). */
+  readonly dueFrom: string;
+}
+
+/** The shard of the open-payments index a payment lives in: a stable hash of its id. */
+export function openShardOf(paymentId: string): number {
+  let hash = 0;
+  for (const char of paymentId) hash = (hash * 31 + char.charCodeAt(0)) >>> 0;
+  return hash % openPaymentShards;
 }
 
 export interface DeclineRecord {
@@ -135,7 +179,7 @@ export function createReadModelStore(options: {
   const doc = DynamoDBDocumentClient.from(options.client, {
     marshallOptions: { removeUndefinedValues: true },
   });
-  const { byOrder, byCustomer } = readModelTable.indexes;
+  const { byOrder, byCustomer, byOpen, byCreated } = readModelTable.indexes;
   const viewOf = (item: Record<string, unknown> | undefined) =>
     item ? (item.view as PaymentView) : undefined;
 
@@ -170,13 +214,22 @@ export function createReadModelStore(options: {
       );
       return viewOf(Item);
     },
-    putView(view, { repair = false } = {}) {
+    async getProjection(paymentId) {
+      const { Item } = await doc.send(
+        new GetCommand({ TableName: options.tableName, Key: viewKey(paymentId), ConsistentRead: true }),
+      );
+      const view = viewOf(Item);
+      if (!view) return undefined;
+      return { view, pendingRefunds: (Item!.pendingRefunds as string[] | undefined) ?? [] };
+    },
+    putView(view, { repair = false, pendingRefunds = [] } = {}) {
       return guardedPut(
         options.tableName,
         {
           ...viewKey(view.paymentId),
           view,
           version: view.version,
+          ...(pendingRefunds.length > 0 ? { pendingRefunds } : {}),
           [byOrder.partitionKey]: `order#${view.orderId}`,
           [byOrder.sortKey]: `payment#${view.paymentId}`,
           ...(view.customerId
@@ -185,11 +238,90 @@ export function createReadModelStore(options: {
                 [byCustomer.sortKey]: `${view.createdAt}#${view.paymentId}`,
               }
             : {}),
+          ...(isOpenPayment(view, pendingRefunds)
+            ? {
+                [byOpen.partitionKey]: `open#${openShardOf(view.paymentId)}`,
+                [byOpen.sortKey]: `${view.updatedAt}#${view.paymentId}`,
+              }
+            : {}),
+          [byCreated.partitionKey]: `created#${view.provider}#${view.createdAt.slice(0, 10)}`,
+          [byCreated.sortKey]: `${view.createdAt}#${view.paymentId}`,
         },
         "version",
         view.version,
         repair,
       );
+    },
+    async openPaymentsDue({ shard, before, limit }) {
+      const { Items = [] } = await doc.send(
+        new QueryCommand({
+          TableName: options.tableName,
+          IndexName: "byOpen",
+          KeyConditionExpression: "#pk = :pk AND #sk < :before",
+          ExpressionAttributeNames: { "#pk": byOpen.partitionKey, "#sk": byOpen.sortKey },
+          ExpressionAttributeValues: { ":pk": `open#${shard}`, ":before": before },
+          Limit: limit,
+        }),
+      );
+      return Items.map((item) => {
+        const sortKey = String(item[byOpen.sortKey]);
+        return {
+          paymentId: String(item[readModelTable.partitionKey]).slice("payment#".length),
+          version: Number(item.version),
+          attempts: Number(item.reconcileAttempts ?? 0),
+          dueFrom: sortKey.slice(0, sortKey.indexOf("#")),
+        };
+      });
+    },
+    async deferOpenPayment({ paymentId, version, from, attempts }) {
+      try {
+        await doc.send(
+          new UpdateCommand({
+            TableName: options.tableName,
+            Key: viewKey(paymentId),
+            UpdateExpression: "SET #sk = :sk, reconcileAttempts = :attempts",
+            ConditionExpression: "#v = :v AND attribute_exists(#pk)",
+            ExpressionAttributeNames: { "#sk": byOpen.sortKey, "#pk": byOpen.partitionKey, "#v": "version" },
+            ExpressionAttributeValues: {
+              ":sk": `${from}#${paymentId}`,
+              ":attempts": attempts,
+              ":v": version,
+            },
+          }),
+        );
+        return true;
+      } catch (error) {
+        if (error instanceof ConditionalCheckFailedException) return false;
+        throw error;
+      }
+    },
+    async paymentsCreated({ provider, since, until }) {
+      const ids: string[] = [];
+      const lastDay = new Date(until.getTime() - 1).toISOString().slice(0, 10);
+      for (let day = since.toISOString().slice(0, 10); day <= lastDay; day = nextDay(day)) {
+        let ExclusiveStartKey: Record<string, unknown> | undefined;
+        do {
+          const page = await doc.send(
+            new QueryCommand({
+              TableName: options.tableName,
+              IndexName: "byCreated",
+              KeyConditionExpression: "#pk = :pk AND #sk BETWEEN :from AND :to",
+              ExpressionAttributeNames: { "#pk": byCreated.partitionKey, "#sk": byCreated.sortKey },
+              ExpressionAttributeValues: {
+                ":pk": `created#${provider}#${day}`,
+                ":from": since.toISOString(),
+                // Everything created before `until`: "#" sorts after every digit of a time.
+                ":to": until.toISOString(),
+              },
+              ExclusiveStartKey,
+            }),
+          );
+          for (const item of page.Items ?? [])
+            ids.push(String(item[readModelTable.partitionKey]).slice("payment#".length));
+          ExclusiveStartKey = page.LastEvaluatedKey;
+        } while (ExclusiveStartKey);
+      }
+      return ids;
     },
     async viewsByOrder(orderId) {
       const { Items = [] } = await doc.send(
@@ -292,6 +424,9 @@ export function createReadModelStore(options: {
     },
   };
 }
+
+const nextDay = (day: string) =>
+  new Date(Date.parse(`${day}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
 
 const encodeCursor = (key: Record<string, unknown>) => Buffer.from(JSON.stringify(key)).toString("base64url");
 function decodeCursor(cursor: string): Record<string, unknown> {

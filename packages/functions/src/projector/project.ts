@@ -1,14 +1,20 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
 import { declineRecords, type ReadModelStore } from "@payments/adapters/dynamodb";
-import { type EventStore, evolvePaymentView, type PaymentView, type RecordedEvent } from "@payments/core";
+import {
+  type EventStore,
+  evolvePaymentView,
+  evolvePendingRefunds,
+  type PaymentView,
+  type RecordedEvent,
+} from "@payments/core";
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from "aws-lambda";
 import { batchItemFailures, readStreamBatch } from "../shared/stream-records";
 
 const MAX_ATTEMPTS = 5;
 
 /**
- * Projects events into the read models (SPEC §3): the payment view, the decline history and the
- * transaction log. The view is `evolvePaymentView` over the stream, the same fold the API and replay
+ * Projects events into the read models (SPEC §3): the payment view (in the open-payments index
+ * while it may be stuck, SPEC §6.1), the decline history and the transaction log. The view is `evolvePaymentView` over the stream, the same fold the API and replay
  * use. Records may arrive twice, out of order, or replayed: a stored view at or past an event's
  * version ignores it; a gap is filled from the event store; every write is conditional on the
  * version, and a lost write is tried again from a fresh read.
@@ -21,7 +27,8 @@ export function createProjector(deps: { store: EventStore; readModels: ReadModel
   ): Promise<PaymentView | undefined> {
     const highest = Math.max(...events.map((e) => e.version));
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
-      const stored = await deps.readModels.getView(paymentId);
+      const projection = await deps.readModels.getProjection(paymentId);
+      const stored = projection?.view;
       const from = stored?.version ?? 0;
       if (from >= highest) return undefined;
       const fresh = [
@@ -30,9 +37,13 @@ export function createProjector(deps: { store: EventStore; readModels: ReadModel
       const contiguous = fresh.every((e, i) => e.version === from + i + 1);
       const toApply = contiguous ? fresh : await deps.store.load(paymentId, { afterVersion: from });
       let view = stored;
-      for (const event of toApply) view = evolvePaymentView(view, event);
+      let pendingRefunds = projection?.pendingRefunds ?? [];
+      for (const event of toApply) {
+        view = evolvePaymentView(view, event);
+        pendingRefunds = evolvePendingRefunds(pendingRefunds, event);
+      }
       if (!view || view.version === from) return undefined;
-      if (!(await deps.readModels.putView(view))) continue;
+      if (!(await deps.readModels.putView(view, { pendingRefunds }))) continue;
       await deps.readModels.putTransactionLog(view);
       for (const decline of declineRecords(view, toApply)) await deps.readModels.putDecline(decline);
       return view;

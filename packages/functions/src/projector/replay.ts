@@ -2,7 +2,7 @@ import { isDeepStrictEqual } from "node:util";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, paginateScan } from "@aws-sdk/lib-dynamodb";
 import { declineRecords, type ReadModelStore } from "@payments/adapters/dynamodb";
-import { type EventStore, foldPaymentView, type PaymentView } from "@payments/core";
+import { type EventStore, foldPaymentView, type PaymentView, pendingRefundsOf } from "@payments/core";
 import { electro } from "@payments/topology";
 
 export type ReadModelName = "payment-view" | "transaction-log" | "declines";
@@ -118,7 +118,11 @@ export async function replayProjections(
       return;
     }
     if (options.dryRun) return;
-    if (wants("payment-view") && (await deps.readModels.putView(view, { repair: true }))) written += 1;
+    if (
+      wants("payment-view") &&
+      (await deps.readModels.putView(view, { repair: true, pendingRefunds: pendingRefundsOf(stream) }))
+    )
+      written += 1;
     if (wants("transaction-log") && (await deps.readModels.putTransactionLog(view, { repair: true })))
       written += 1;
     if (wants("declines")) {

@@ -2,11 +2,13 @@ import {
   CreateTableCommand,
   DescribeTableCommand,
   type DynamoDBClient,
+  type Projection,
   ResourceInUseException,
+  UpdateTableCommand,
   UpdateTimeToLiveCommand,
   waitUntilTableExists,
 } from "@aws-sdk/client-dynamodb";
-import type { TableDefinition } from "@payments/topology";
+import type { KeySchema, TableDefinition } from "@payments/topology";
 
 /**
  * Creates a table from its topology definition, idempotently (an existing table is left as it is).
@@ -39,7 +41,7 @@ export async function ensureTable(
                 { AttributeName: index.partitionKey, KeyType: "HASH" },
                 { AttributeName: index.sortKey, KeyType: "RANGE" },
               ],
-              Projection: { ProjectionType: "ALL" },
+              Projection: projectionOf(index),
             }))
           : undefined,
         StreamSpecification: table.stream ? { StreamEnabled: true, StreamViewType: table.stream } : undefined,
@@ -49,6 +51,7 @@ export async function ensureTable(
     if (!(error instanceof ResourceInUseException)) throw error;
   }
   await waitUntilTableExists({ client, maxWaitTime: 30 }, { TableName: tableName });
+  await addMissingIndexes(client, table, tableName);
   if (table.ttlAttribute) {
     try {
       await client.send(
@@ -61,6 +64,46 @@ export async function ensureTable(
       // Already enabled on a table that survived a restart.
       if (!/already enabled/i.test((error as Error).message)) throw error;
     }
+  }
+}
+
+function projectionOf(index: KeySchema): Projection {
+  const projection = index.projection ?? "all";
+  if (projection === "all") return { ProjectionType: "ALL" };
+  if (projection === "keys-only") return { ProjectionType: "KEYS_ONLY" };
+  return { ProjectionType: "INCLUDE", NonKeyAttributes: [...projection] };
+}
+
+/**
+ * A table kept in `.dev/` from before an index was added to its definition gets the index, as a
+ * deploy would add it on AWS: one UpdateTable per missing index (DynamoDB adds one at a time).
+ */
+async function addMissingIndexes(client: DynamoDBClient, table: TableDefinition, tableName: string) {
+  const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+  const present = new Set((Table?.GlobalSecondaryIndexes ?? []).map((i) => i.IndexName));
+  for (const [name, index] of Object.entries(table.indexes)) {
+    if (present.has(name)) continue;
+    await client.send(
+      new UpdateTableCommand({
+        TableName: tableName,
+        AttributeDefinitions: [index.partitionKey, index.sortKey].map((attribute) => ({
+          AttributeName: attribute,
+          AttributeType: "S",
+        })),
+        GlobalSecondaryIndexUpdates: [
+          {
+            Create: {
+              IndexName: name,
+              KeySchema: [
+                { AttributeName: index.partitionKey, KeyType: "HASH" },
+                { AttributeName: index.sortKey, KeyType: "RANGE" },
+              ],
+              Projection: projectionOf(index),
+            },
+          },
+        ],
+      }),
+    );
   }
 }
 
