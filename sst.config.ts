@@ -27,6 +27,7 @@ export default $config({
     const outbox = await import("./stacks/outbox");
     const orderStatus = await import("./stacks/order-status");
     const operationsConsole = await import("./stacks/console");
+    const reconciler = await import("./stacks/reconciler");
     const alarms = await import("./stacks/alarms");
     return {
       eventStore: storage.eventStore.name,
@@ -53,6 +54,7 @@ export default $config({
       orderStatus: orderStatus.orderStatus.nodes.function.name,
       console: $interpolate`${api.api.url}/console`,
       operationsConsole: operationsConsole.operationsConsole.name,
+      reconciler: reconciler.reconciler.nodes.job.name,
       alarms: alarms.alarmTopic.arn,
     };
   },

@@ -81,6 +81,32 @@ export const providerNoticesUnapplied = new aws.cloudwatch.MetricAlarm(alarms.pr
   ...single(alarms.providerNoticesUnapplied.metric, alarms.providerNoticesUnapplied.periodSeconds, "Sum"),
 });
 
+/** SPEC §6.1: any drift between the ledger and a provider, whatever its class, in 5 minutes. */
+export const reconciliationDrift = new aws.cloudwatch.MetricAlarm(alarms.reconciliationDrift.name, {
+  ...common,
+  alarmDescription:
+    "Reconciliation found the ledger and a provider disagreeing: see the Needs attention page, or run npm run reconcile",
+  comparisonOperator: "GreaterThanThreshold",
+  threshold: 0,
+  evaluationPeriods: 1,
+  metricQueries: [
+    ...alarms.reconciliationDrift.classes.map((driftClass, i) => ({
+      id: `drift${i}`,
+      metric: {
+        ...query(alarms.reconciliationDrift.metric, alarms.reconciliationDrift.periodSeconds, "Sum"),
+        dimensions: { service: metricsNamespace.service, class: driftClass },
+      },
+      returnData: false,
+    })),
+    {
+      id: "drift",
+      expression: alarms.reconciliationDrift.classes.map((_, i) => `FILL(drift${i}, 0)`).join(" + "),
+      label: "Drift found (all classes)",
+      returnData: true,
+    },
+  ],
+});
+
 /** SPEC §8: a cold start over 3 s. */
 export const coldStart = new aws.cloudwatch.MetricAlarm(alarms.coldStart.name, {
   ...common,

@@ -17,6 +17,7 @@ export * from "./resources/dynamodb-tables";
 export * from "./resources/event-bus";
 export * from "./resources/kafka-topic";
 export * from "./resources/secrets";
+export { secretValues } from "./resources/secrets";
 export * from "./resources/sqs-queues";
 export * from "./services/dynamodb-local";
 export * from "./services/kafka";

@@ -169,6 +169,7 @@ interface Intent {
   amount_refunded: number;
   latest_charge: string | null;
   canceled_at: number | null;
+  created: number;
 }
 
 type Reply = { status: number; body: unknown };
@@ -185,6 +186,35 @@ const stripeError = (
 });
 
 /** Reads an application/x-www-form-urlencoded Stripe body into a flat map (`metadata[orderId]` kept as is). */
+/**
+ * One page of a Stripe list, as Stripe pages it: newest first, `created[gte|gt|lte|lt]` filters,
+ * `limit` (default 10, at most 100) and `starting_after`, with `has_more`.
+ */
+function listPage(items: ReadonlyArray<{ id?: unknown; created?: unknown }>, url: URL, path: string) {
+  const q = url.searchParams;
+  const bound = (key: string) => (q.has(`created[${key}]`) ? Number(q.get(`created[${key}]`)) : undefined);
+  const [gte, gt, lte, lt] = ["gte", "gt", "lte", "lt"].map(bound);
+  const created = (item: { created?: unknown }) => Number(item.created ?? 0);
+  let newestFirst = items
+    .filter(
+      (item) =>
+        (gte === undefined || created(item) >= gte) &&
+        (gt === undefined || created(item) > gt) &&
+        (lte === undefined || created(item) <= lte) &&
+        (lt === undefined || created(item) < lt),
+    )
+    .reverse();
+  const after = q.get("starting_after");
+  if (after) newestFirst = newestFirst.slice(newestFirst.findIndex((item) => item.id === after) + 1);
+  const limit = Math.min(Math.max(Number(q.get("limit") ?? 10) || 10, 1), 100);
+  return {
+    object: "list",
+    data: newestFirst.slice(0, limit),
+    has_more: newestFirst.length > limit,
+    url: path,
+  };
+}
+
 function parseForm(body: string): Map<string, string> {
   return new Map(new URLSearchParams(body).entries());
 }
@@ -275,11 +305,15 @@ export async function startStripeProxy(options: {
         amount_refunded: 0,
         latest_charge: null,
         canceled_at: null,
+        created: Math.floor(Date.now() / 1000),
       };
       intents.set(intent.id, intent);
       count(intent, "intents");
       if (form.get("confirm") === "true") return confirm(intent, form, expand);
       return { status: 200, body: view(intent, expand) };
+    }
+    if (parts[1] === "payment_intents" && method === "GET" && parts.length === 2) {
+      return { status: 200, body: listPage([...intents.values()], url, "/v1/payment_intents") };
     }
     if (parts[1] === "payment_intents" && parts[2]) {
       const intent = intents.get(parts[2]);
@@ -364,10 +398,10 @@ export async function startStripeProxy(options: {
       }
       const charge = url.searchParams.get("charge");
       const intentId = url.searchParams.get("payment_intent");
-      const data = [...refunds.values()]
-        .filter((r) => (!charge || r.charge === charge) && (!intentId || r.payment_intent === intentId))
-        .reverse();
-      return { status: 200, body: { object: "list", data, has_more: false, url: "/v1/refunds" } };
+      const matching = [...refunds.values()].filter(
+        (r) => (!charge || r.charge === charge) && (!intentId || r.payment_intent === intentId),
+      );
+      return { status: 200, body: listPage(matching, url, "/v1/refunds") };
     }
     return mock;
   }

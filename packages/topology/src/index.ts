@@ -310,6 +310,14 @@ export const alarms = {
     name: "ReconciliationDrift",
     metric: "ReconciliationDrift",
     periodSeconds: 300,
+    /** The metric's `class` dimension: SPEC §6.1's drift classes (events' DriftClass, checked by a test). */
+    classes: [
+      "missing_in_ledger",
+      "amount_differs",
+      "status_differs",
+      "missing_at_provider",
+      "unapplied_notice",
+    ],
   },
   /** A cold start (process start to first invocation) over 3 s, any function, within 5 minutes. */
   coldStart: { name: "ColdStartOver3s", metric: "ColdStartDuration", thresholdMs: 3000, periodSeconds: 300 },

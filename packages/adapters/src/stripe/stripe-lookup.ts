@@ -22,6 +22,23 @@ export interface StripeLookup {
   paymentIntent(id: string): Promise<{ readonly paymentId?: string; readonly currency: string } | undefined>;
   /** Every refund of a charge, all pages. */
   refundsOfCharge(chargeId: string): Promise<StripeRefundFacts[]>;
+  /** Every refund of a PaymentIntent, all pages: what the reconciler settles refund holds by. */
+  refundsOfPaymentIntent(intentId: string): Promise<StripeRefundFacts[]>;
+  /** PaymentIntents created in [since, until), all pages (`npm run reconcile`). */
+  paymentIntentsCreated(since: Date, until: Date): Promise<StripeIntentFacts[]>;
+  /** Refunds created in [since, until), all pages. */
+  refundsCreated(since: Date, until: Date): Promise<StripeRefundFacts[]>;
+}
+
+/** A PaymentIntent as reconciliation compares it: amounts in Stripe's units of `currency`. */
+export interface StripeIntentFacts {
+  readonly id: string;
+  readonly status: string;
+  readonly amount: number;
+  readonly amountReceived: number;
+  readonly currency: string;
+  /** Our payment id, which we always set in the intent's metadata. */
+  readonly paymentId?: string;
 }
 
 /** Reads a string field that the object holds itself (never one inherited from Object.prototype). */
@@ -84,6 +101,41 @@ export function createStripeLookup(options: StripeGatewayOptions): StripeLookup 
       call(async () => {
         const refunds: StripeRefundFacts[] = [];
         for await (const refund of stripe.refunds.list({ charge: chargeId, limit: 100 })) {
+          const facts = refundFacts(refund);
+          if (facts) refunds.push(facts);
+        }
+        return refunds;
+      }),
+    refundsOfPaymentIntent: (intentId) =>
+      call(async () => {
+        const refunds: StripeRefundFacts[] = [];
+        for await (const refund of stripe.refunds.list({ payment_intent: intentId, limit: 100 })) {
+          const facts = refundFacts(refund);
+          if (facts) refunds.push(facts);
+        }
+        return refunds;
+      }),
+    paymentIntentsCreated: (since, until) =>
+      call(async () => {
+        const intents: StripeIntentFacts[] = [];
+        const created = { gte: Math.floor(since.getTime() / 1000), lt: Math.ceil(until.getTime() / 1000) };
+        for await (const intent of stripe.paymentIntents.list({ created, limit: 100 })) {
+          intents.push({
+            id: intent.id,
+            status: intent.status,
+            amount: intent.amount,
+            amountReceived: intent.amount_received,
+            currency: intent.currency.toLowerCase(),
+            paymentId: ownString(intent.metadata, "paymentId"),
+          });
+        }
+        return intents;
+      }),
+    refundsCreated: (since, until) =>
+      call(async () => {
+        const refunds: StripeRefundFacts[] = [];
+        const created = { gte: Math.floor(since.getTime() / 1000), lt: Math.ceil(until.getTime() / 1000) };
+        for await (const refund of stripe.refunds.list({ created, limit: 100 })) {
           const facts = refundFacts(refund);
           if (facts) refunds.push(facts);
         }

@@ -28,6 +28,7 @@ const NEVER: Partial<Record<keyof typeof functionHandlers | "baseline", readonly
   orderStatus: ["kafkajs", "hono", "stripe"],
   collectTask: ["kafkajs", "hono"],
   refundTask: ["kafkajs", "hono"],
+  reconciler: ["kafkajs", "hono", "@aws-sdk/client-eventbridge"],
 };
 
 export interface ColdStartRow {

@@ -22,6 +22,8 @@ import type { DynamoDBRecord } from "aws-lambda";
 export interface FunctionDriverOptions {
   /** The sweeper's period locally (its schedule is every minute on AWS); timing only. */
   readonly sweeperPeriodMs?: number;
+  /** The reconciler's period locally (every 5 minutes on AWS; SPEC §6.1 says every 15 s in dev). */
+  readonly reconcilerPeriodMs?: number;
   readonly orderBatchWindowMs?: number;
 }
 
@@ -29,19 +31,20 @@ export interface FunctionDriverOptions {
  * Drives every Lambda of the service from the local stack the way AWS drives it: both order
  * queues → process-payment; the event table's stream → projector and outbox relay (event items
  * only, bisect, retries, on-failure queues); the bus rule's queue → order-status; schedules →
- * sweeper and cleanup. The linked environment must be set before this is called.
+ * sweeper, cleanup and reconciler. The linked environment must be set before this is called.
  */
 export async function startFunctionDrivers(
   stack: LocalStack,
   options: FunctionDriverOptions = {},
 ): Promise<RunningDriver[]> {
-  const [processPayment, projector, relay, sweeper, cleanup, orderStatus] = await Promise.all([
+  const [processPayment, projector, relay, sweeper, cleanup, orderStatus, reconciler] = await Promise.all([
     import("@payments/functions/process-payment"),
     import("@payments/functions/projector"),
     import("@payments/functions/outbox-relay"),
     import("@payments/functions/outbox-relay/sweeper"),
     import("@payments/functions/outbox-relay/cleanup"),
     import("@payments/functions/order-status"),
+    import("@payments/functions/reconciler"),
   ]);
   const sqs = new SQSClient({});
   const streams = new DynamoDBStreamsClient({});
@@ -113,6 +116,12 @@ export async function startFunctionDrivers(
       expression: schedules.cleanup.expression,
       handler: cleanup.handler,
       fn: { name: "outbox-cleanup", timeoutMs: 300_000 },
+    }),
+    startScheduleDriver({
+      expression: schedules.reconciler.expression,
+      periodMs: options.reconcilerPeriodMs,
+      handler: reconciler.handler,
+      fn: { name: "reconciler", timeoutMs: 240_000 },
     }),
   );
   return drivers;

@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from "node:fs";
-import { LOCAL_CREDENTIALS, LOCAL_REGION } from "@payments/local";
+import { LOCAL_CREDENTIALS, LOCAL_REGION, secretValues } from "@payments/local";
 import {
   eventBus,
   eventStoreTable,
@@ -23,6 +23,8 @@ export interface StackDescription {
   readonly queues: Record<string, string>;
   readonly bus: string;
   readonly kafka: { brokers: string[]; topic: string };
+  readonly stripe?: { url: string; dashboardRefundsUrl: string };
+  readonly providers?: { zalopay: { url: string; appId: number }; payos: { url: string } };
 }
 
 /**
@@ -52,6 +54,24 @@ export function linkTarget(stackFile: string): { where: string; stack?: StackDes
     SST_RESOURCE_Kafka: link({ ...stack.kafka, ssl: false, saslMechanism: "none" }),
     SST_RESOURCE_KafkaUsername: link({ value: "" }),
     SST_RESOURCE_KafkaPassword: link({ value: "" }),
+    // The providers as npm run dev runs them (the Stripe proxy, the emulators), with the secrets it
+    // was given: the same environment, or the dev defaults.
+    ...(stack.stripe ? { SST_RESOURCE_Stripe: link({ apiUrl: stack.stripe.url }) } : {}),
+    ...(stack.providers
+      ? {
+          SST_RESOURCE_ZaloPay: link({
+            appId: stack.providers.zalopay.appId,
+            endpoint: stack.providers.zalopay.url,
+          }),
+          SST_RESOURCE_PayOS: link({ endpoint: stack.providers.payos.url }),
+        }
+      : {}),
+    ...Object.fromEntries(
+      Object.entries(secretValues(process.env)).map(([name, value]) => [
+        `SST_RESOURCE_${name}`,
+        link({ value }),
+      ]),
+    ),
   });
   return { where: `the local stack of ${stackFile} (${stack.dynamoEndpoint}, ${stack.awsEndpoint})`, stack };
 }
