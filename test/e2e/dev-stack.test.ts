@@ -1,3 +1,5 @@
+import { spawnSync } from "node:child_process";
+import { join } from "node:path";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { DynamoDBDocumentClient, GetCommand } from "@aws-sdk/lib-dynamodb";
@@ -235,6 +237,110 @@ describe("npm run dev", () => {
     } finally {
       doc.destroy();
       providers.kill();
+    }
+  }, 300_000);
+
+  it("reconciles: a ZaloPay order paid without its callback is captured by the scheduled reconciler, and npm run reconcile repairs a dashboard refund it finds", async () => {
+    // The reconciler every 2 s on payments open over 2 s (15 s and 30 s by default): timing only.
+    const running = await startDev({ RECONCILE_AFTER: "2", DEV_RECONCILER_PERIOD_MS: "2000" });
+    const { stack } = running;
+    const call = (method: string, path: string, body?: unknown) => callDevApi(stack, method, path, body);
+    const post = async (url: string, body: unknown) =>
+      (
+        await fetch(url, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify(body),
+        })
+      ).json();
+    const since = new Date(Date.now() - 60_000).toISOString();
+    const reconcile = (...args: string[]) => {
+      const env: NodeJS.ProcessEnv = { ...process.env };
+      for (const key of Object.keys(env))
+        if (key.startsWith("SST_RESOURCE_") || key.startsWith("AWS_ENDPOINT_URL")) delete env[key];
+      const run = spawnSync(
+        "npm",
+        ["run", "--silent", "reconcile", "--", "--stack", join(running.dir, "stack.json"), ...args],
+        { env, encoding: "utf8", timeout: 120_000 },
+      );
+      return { code: run.status, output: `${run.stdout}${run.stderr}` };
+    };
+    try {
+      const reference = `261204_rec_${Date.now()}`;
+      const zalo = await call("POST", "/payments", {
+        orderId: "ord-dev-reconcile",
+        amount: 75_000,
+        currency: "vnd",
+        provider: "zalopay",
+        providerReference: reference,
+      });
+      expect(zalo.status).toBe(201);
+      expect(
+        await post(`${stack.providers.zalopay.url}/_emulator/pay`, {
+          reference,
+          amount: 75_000,
+          deliver: false,
+        }),
+      ).toMatchObject({ status: 200 });
+      const zaloId = zalo.body.paymentId as string;
+      // The drift is there: ZaloPay has the money, the ledger has the order initiated, and no callback came.
+      expect((await call("GET", `/payments/${zaloId}`)).body).toMatchObject({ status: "initiated" });
+      await eventually(
+        async () =>
+          (await call("GET", `/payments/${zaloId}`)).body.status === "captured" ? true : undefined,
+        { timeoutMs: 60_000, what: "the scheduled reconciler to capture the ZaloPay order" },
+      );
+      const events = (await call("GET", `/payments/${zaloId}/events`)).body.items as Array<{
+        type: string;
+        metadata: { source: string };
+      }>;
+      expect(events.filter((e) => e.metadata.source === "reconciler").map((e) => e.type)).toEqual([
+        "PaymentAuthorized",
+        "PaymentCaptured",
+      ]);
+
+      // A refund made in Stripe's dashboard, never delivered: reconcile finds it, --repair records it.
+      const card = await call("POST", "/payments", {
+        orderId: "ord-dev-reconcile-card",
+        amount: 8_000,
+        currency: "usd",
+        paymentMethodId: "pm_card_visa",
+      });
+      expect(card.body.status).toBe("captured");
+      const made = (await post(stack.stripe.dashboardRefundsUrl, {
+        payment_intent: card.body.gatewayPaymentId,
+        amount: 2_500,
+        deliver: false,
+      })) as { refund: { id: string } };
+      const cardId = card.body.paymentId as string;
+      expect((await call("GET", `/payments/${cardId}`)).body).toMatchObject({ amountRefunded: 0 });
+
+      const found = reconcile("--provider", "stripe", "--since", since);
+      expect(found.output).toContain("missing_in_ledger");
+      expect(found.output).toContain(made.refund.id);
+      expect(found.code).toBe(1);
+      const repaired = reconcile("--provider", "stripe", "--since", since, "--repair", "--by", "e2e");
+      expect(repaired.output).toContain("1 repaired");
+      expect(repaired.code).toBe(0);
+      expect((await call("GET", `/payments/${cardId}`)).body).toMatchObject({
+        status: "partially_refunded",
+        amountRefunded: 2_500,
+      });
+      const last = (
+        (await call("GET", `/payments/${cardId}/events`)).body.items as Array<Record<string, unknown>>
+      ).at(-1);
+      expect(last).toMatchObject({
+        type: "PaymentRefunded",
+        metadata: {
+          source: "reconcile",
+          repair: { by: "e2e", driftId: `missing_in_ledger:stripe:${made.refund.id}` },
+        },
+      });
+      const again = reconcile("--provider", "stripe", "--since", since, "--repair");
+      expect(again.output).toContain("0 drift(s)");
+      expect(again.code).toBe(0);
+    } finally {
+      running.kill();
     }
   }, 300_000);
 });
