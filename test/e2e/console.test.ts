@@ -254,15 +254,62 @@ describe("the operations console, in Chromium against npm run dev", () => {
     await context.close();
   }, 120_000);
 
+  it("lists a ZaloPay order paid after its cancel on Needs attention, and resolving it with a reason takes it off", async () => {
+    const reference = `261204_attn_${Date.now()}`;
+    const created = await api("POST", "/payments", {
+      orderId: `ord-console-attention-${Date.now()}`,
+      amount: 60_000,
+      currency: "vnd",
+      provider: "zalopay",
+      providerReference: reference,
+    });
+    const paymentId = created.body.paymentId as string;
+    expect((await api("POST", `/payments/${paymentId}/cancel`, { reason: "customer left" })).status).toBe(
+      200,
+    );
+    const paid = await fetch(`${dev.stack.providers.zalopay.url}/_emulator/pay`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ reference, amount: 60_000 }),
+    });
+    expect(await paid.json()).toMatchObject({ delivered: 200 });
+
+    const { context, page } = await signIn(dev.stack.token);
+    const row = page.locator("tr", { has: page.locator(`a[href="/console/payments/${paymentId}"]`) });
+    await eventually(
+      async () => {
+        await page.goto(`${dev.stack.consoleUrl}/attention`);
+        return (await row.count()) > 0 ? true : undefined;
+      },
+      { timeoutMs: 30_000, what: "the payment on Needs attention" },
+    );
+    expect(await row.innerText()).toContain("paid_after_end");
+    await check(page, "attention");
+    await row.getByLabel("Reason").fill("customer refunded by bank transfer VCB-2");
+    await row.getByRole("button", { name: "Resolve" }).click();
+    await page.waitForURL(/\/console\/attention\?notice=resolved$/);
+    expect(await page.getByRole("status").innerText()).toContain("Resolved");
+    await eventually(
+      async () => {
+        await page.goto(`${dev.stack.consoleUrl}/attention`);
+        return (await row.count()) === 0 ? true : undefined;
+      },
+      { timeoutMs: 30_000, what: "the payment to leave Needs attention" },
+    );
+    await page.goto(`${dev.stack.consoleUrl}/payments/${paymentId}`);
+    expect(await page.locator("li.repair").innerText()).toContain("repair by dev");
+    await context.close();
+  }, 120_000);
+
   it("gives a read-only token no action buttons, and its direct POST a 403", async () => {
     const readOnly = await issueToken(secretValues().JwtSecret, {
       subject: "on-call",
       scopes: ["payments:read"],
     });
     const { context, page } = await signIn(readOnly);
-    for (const path of ["/delivery", "/dlq", "/payments?q=ord-console-1&by=order"]) {
+    for (const path of ["/delivery", "/dlq", "/payments?q=ord-console-1&by=order", "/attention"]) {
       await page.goto(`${dev.stack.consoleUrl}${path}`);
-      expect(await page.getByRole("button", { name: /Redrive/ }).count(), path).toBe(0);
+      expect(await page.getByRole("button", { name: /Redrive|Resolve|Ask|refund/ }).count(), path).toBe(0);
       expect(await page.locator("header").innerText()).toContain("read only");
     }
     await check(page, "read-only");

@@ -6,10 +6,11 @@ import {
   createOutboxDeliveries,
   createReadModelStore,
 } from "@payments/adapters/dynamodb";
-import { foldPaymentView } from "@payments/core";
+import { createCommandHandler, foldPaymentView } from "@payments/core";
 import { issueToken } from "@payments/functions/api/auth";
 import { createConsoleApp } from "@payments/functions/console/app";
 import { createOrderDlq } from "@payments/functions/console/order-dlq";
+import { createProjector } from "@payments/functions/projector/project";
 import { ulid } from "ulid";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sampleEvent } from "../helpers/fixtures";
@@ -34,6 +35,8 @@ const readModels = createReadModelStore({
 const notes = createOrderFailureNotes({ client: clients.dynamodb, tableName: stack.tables.readModels });
 let queues: Awaited<ReturnType<typeof freshQueues>>;
 let redrives = 0;
+/** The payments the Needs attention page asked the reconciler's settle about. */
+const settled: string[] = [];
 let app: ReturnType<typeof createConsoleApp>;
 let writer: string;
 let reader: string;
@@ -52,6 +55,17 @@ beforeAll(async () => {
     orderDlq: () =>
       createOrderDlq({ sqs: clients.sqs, dlqUrl: queues.dlq.url, queueUrl: queues.main.url, notes }),
     verify: async () => ({ payments: 0, events: 0, seconds: 0, written: 0, corrupt: [], differing: [] }),
+    attention: () => ({
+      settle: async (paymentId) => {
+        settled.push(paymentId);
+        return { kind: "in_progress", reason: "still waiting at the provider" };
+      },
+      handle: createCommandHandler(store, { newId: ulid }),
+      refund: async () => {
+        throw new Error("not reached in these tests");
+      },
+    }),
+    reconcileAfterMs: 600_000,
     logger: new Logger({ serviceName: "test", logLevel: "SILENT" }),
   });
   writer = await issueToken(SECRET, { subject: "writer" });
@@ -202,6 +216,77 @@ describe("the console's pages", () => {
     );
     expect(html).toContain("240001234567");
     expect(html).toContain('<span class="badge warn">needs_attention</span>');
+  });
+
+  it("lists a payment that needs a person on Needs attention, lets the write scope resolve it with a reason, and then no longer lists it", async () => {
+    const paymentId = `pay_${ulid()}`;
+    await store.append({
+      paymentId,
+      expectedVersion: 0,
+      events: [
+        sampleEvent("PaymentInitiated", { amount: 100_000, currency: "vnd", provider: "zalopay" }),
+        sampleEvent("PaymentCanceled"),
+        sampleEvent("ProviderNoticeUnapplied"),
+      ],
+      metadata: { correlationId: "c", causationId: "c", source: "webhook:zalopay" },
+      now: new Date(),
+      newId: ulid,
+    });
+    const projector = createProjector({ store, readModels });
+    await projector.projectPayment(paymentId, await store.load(paymentId));
+    const page = async (token: string) => (await app.request("/console/attention", bearer(token))).text();
+
+    const read = await page(reader);
+    expect(read).toContain(paymentId);
+    expect(read).toContain("notice not applied: paid_after_end");
+    // Read only: the row is there, its buttons are not, and a post is refused.
+    expect(read).not.toContain(`/console/attention/${paymentId}/resolve`);
+    const refused = await app.request(`/console/attention/${paymentId}/resolve`, {
+      method: "POST",
+      ...bearer(reader, { accept: "application/json" }),
+      body: new URLSearchParams({ reason: "checked" }),
+    });
+    expect(refused.status).toBe(403);
+    expect(await store.load(paymentId)).toHaveLength(3);
+
+    expect(await page(writer)).toContain(`/console/attention/${paymentId}/resolve`);
+    const asked = await app.request(`/console/attention/${paymentId}/settle`, {
+      method: "POST",
+      ...bearer(writer),
+    });
+    expect(asked.headers.get("location")).toBe("/console/attention?notice=in_progress");
+    expect(settled).toContain(paymentId);
+    const empty = await app.request(`/console/attention/${paymentId}/resolve`, {
+      method: "POST",
+      ...bearer(writer, { accept: "application/json" }),
+      body: new URLSearchParams({ reason: " " }),
+    });
+    expect(empty.status).toBe(400);
+    const resolved = await app.request(`/console/attention/${paymentId}/resolve`, {
+      method: "POST",
+      ...bearer(writer),
+      body: new URLSearchParams({ reason: "refunded by bank transfer VCB-1" }),
+    });
+    expect(resolved.status).toBe(303);
+    expect(resolved.headers.get("location")).toBe("/console/attention?notice=resolved");
+    const last = (await store.load(paymentId)).at(-1)!;
+    expect(last).toMatchObject({
+      type: "PaymentAttentionResolved",
+      data: { reason: "refunded by bank transfer VCB-1", by: "writer" },
+      metadata: { source: "console", repair: { by: "writer", reason: "refunded by bank transfer VCB-1" } },
+    });
+    await projector.projectPayment(paymentId, await store.load(paymentId));
+    const after = await (await app.request(resolved.headers.get("location")!, bearer(writer))).text();
+    expect(after).not.toContain(paymentId);
+    expect(after).toContain("Resolved: PaymentAttentionResolved is recorded");
+    // The timeline marks the repair with who made it.
+    expect(await (await app.request(`/console/payments/${paymentId}`, bearer(reader))).text()).toContain(
+      "repair by writer",
+    );
+    // A notice is shown from the fixed list only.
+    expect(
+      await (await app.request("/console/attention?notice=%3Cb%3Eanything%3C%2Fb%3E", bearer(reader))).text(),
+    ).not.toContain("anything");
   });
 
   it("refuses a form posted from another origin with the session's cookie, and takes the same form from its own", async () => {

@@ -49,6 +49,11 @@ export const readModelTable = {
     },
     /** Payments by provider and day of creation, for `npm run reconcile` over a window. Keys only. */
     byCreated: { partitionKey: "gsi4pk", sortKey: "gsi4sk", projection: "keys-only" },
+    /**
+     * Payments a person must look at (SPEC §6.1), sparse: flagged `needs_attention`, `unmatched` or
+     * `amount_mismatch`, or `underpaid`; newest first, for the console's Needs attention page.
+     */
+    byAttention: { partitionKey: "gsi5pk", sortKey: "gsi5sk", projection: "keys-only" },
   },
 } as const satisfies TableDefinition;
 

@@ -52,6 +52,8 @@ export interface ReadModelStore {
     from: string;
     attempts: number;
   }): Promise<boolean>;
+  /** Ids of the payments a person must look at ({@link needsAPerson}), newest first. */
+  attentionPayments(limit: number): Promise<string[]>;
   /** Ids of a provider's payments created in [since, until), from the `byCreated` index, by day. */
   paymentsCreated(input: { provider: string; since: Date; until: Date }): Promise<string[]>;
   viewsByOrder(orderId: string): Promise<PaymentView[]>;
@@ -74,6 +76,14 @@ export interface OpenPaymentDue {
   readonly attempts: number;
   /** When it became due (`<ISO time>` of its last event or deferral). */
   readonly dueFrom: string;
+}
+
+/** Whether a view belongs on the Needs attention page: flagged for a person, or underpaid (SPEC §6.1). */
+export function needsAPerson(view: Pick<PaymentView, "flags" | "status">): boolean {
+  return (
+    view.status === "underpaid" ||
+    view.flags.some((f) => f === "needs_attention" || f === "unmatched" || f === "amount_mismatch")
+  );
 }
 
 /** The shard of the open-payments index a payment lives in: a stable hash of its id. */
@@ -179,7 +189,7 @@ export function createReadModelStore(options: {
   const doc = DynamoDBDocumentClient.from(options.client, {
     marshallOptions: { removeUndefinedValues: true },
   });
-  const { byOrder, byCustomer, byOpen, byCreated } = readModelTable.indexes;
+  const { byOrder, byCustomer, byOpen, byCreated, byAttention } = readModelTable.indexes;
   const viewOf = (item: Record<string, unknown> | undefined) =>
     item ? (item.view as PaymentView) : undefined;
 
@@ -244,6 +254,12 @@ export function createReadModelStore(options: {
                 [byOpen.sortKey]: `${view.updatedAt}#${view.paymentId}`,
               }
             : {}),
+          ...(needsAPerson(view)
+            ? {
+                [byAttention.partitionKey]: "attention",
+                [byAttention.sortKey]: `${view.updatedAt}#${view.paymentId}`,
+              }
+            : {}),
           [byCreated.partitionKey]: `created#${view.provider}#${view.createdAt.slice(0, 10)}`,
           [byCreated.sortKey]: `${view.createdAt}#${view.paymentId}`,
         },
@@ -294,6 +310,20 @@ export function createReadModelStore(options: {
         if (error instanceof ConditionalCheckFailedException) return false;
         throw error;
       }
+    },
+    async attentionPayments(limit) {
+      const { Items = [] } = await doc.send(
+        new QueryCommand({
+          TableName: options.tableName,
+          IndexName: "byAttention",
+          KeyConditionExpression: "#pk = :pk",
+          ExpressionAttributeNames: { "#pk": byAttention.partitionKey },
+          ExpressionAttributeValues: { ":pk": "attention" },
+          ScanIndexForward: false,
+          Limit: limit,
+        }),
+      );
+      return Items.map((item) => String(item[readModelTable.partitionKey]).slice("payment#".length));
     },
     async paymentsCreated({ provider, since, until }) {
       const ids: string[] = [];

@@ -1,13 +1,20 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
 import { deliveryKey, type OutboxDeliveries, type ReadModelStore } from "@payments/adapters/dynamodb";
-import { type EventStore, foldPaymentView, PaymentNotFoundError, type PaymentView } from "@payments/core";
-import { PaymentId } from "@payments/events";
-import { outboxSinks } from "@payments/topology";
+import {
+  type CommandHandler,
+  type EventStore,
+  foldPaymentView,
+  PaymentNotFoundError,
+  type PaymentView,
+} from "@payments/core";
+import { type EventMetadata, PaymentId } from "@payments/events";
+import { openPaymentShards, outboxSinks } from "@payments/topology";
 import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { verify } from "hono/jwt";
 import { secureHeaders } from "hono/secure-headers";
+import { monotonicFactory } from "ulid";
 import { callerOf, type Scope } from "../api/auth";
 import {
   errorDetails,
@@ -19,9 +26,15 @@ import {
 } from "../api/problem";
 import { outboxStatus } from "../outbox-relay/operations";
 import type { SweepReport } from "../outbox-relay/relay";
+import type { PaymentService } from "../payments/payment-service";
 import type { ReplayResult } from "../projector/replay";
+import type { Settle } from "../reconciler/settle";
 import type { OrderDlq } from "./order-dlq";
 import {
+  ATTENTION_NOTICES,
+  type AttentionNotice,
+  type AttentionRow,
+  attentionPage,
   CONSOLE_SCRIPT,
   deliveryPage,
   dlqPage,
@@ -37,7 +50,18 @@ import {
 export interface ConsoleDeps {
   readonly jwtSecret: () => string;
   readonly store: () => Pick<EventStore, "load" | "findOwner">;
-  readonly readModels: () => Pick<ReadModelStore, "viewsByCustomer">;
+  readonly readModels: () => Pick<
+    ReadModelStore,
+    "viewsByCustomer" | "attentionPayments" | "openPaymentsDue"
+  >;
+  /** The actions of the Needs attention page: the reconciler's settle, the command handler, refunds. */
+  readonly attention: () => {
+    readonly settle: Settle;
+    readonly handle: CommandHandler;
+    readonly refund: PaymentService["refund"];
+  };
+  /** RECONCILE_AFTER: a payment open longer than this is listed as stuck. */
+  readonly reconcileAfterMs: number;
   readonly deliveries: () => OutboxDeliveries;
   /** Failed deliveries back to lagging, then one sweep: `npm run outbox -- redrive --failed`. */
   readonly redriveDeliveries: () => Promise<{ requeued: number; sweep: SweepReport }>;
@@ -49,6 +73,8 @@ export interface ConsoleDeps {
 }
 
 const COOKIE = "console_token";
+const newId = monotonicFactory();
+
 const BASE = "/console";
 
 type ConsoleEnv = { Variables: { viewer: Viewer; scopes: readonly string[]; viaCookie: boolean } };
@@ -298,6 +324,133 @@ export function createConsoleApp(deps: ConsoleDeps) {
         now: now(),
       }),
     );
+  });
+
+  /** A payment of the page by its path id, or 404: only a well-formed id reaches the store. */
+  async function attentionTarget(paymentId: string) {
+    if (!PaymentId.safeParse(paymentId).success) throw new PaymentNotFoundError(paymentId.slice(0, 80));
+    const view = foldPaymentView(await deps.store().load(paymentId));
+    if (!view) throw new PaymentNotFoundError(paymentId);
+    return view;
+  }
+  /** An action's events carry who took it and why, as a repair (SPEC §6.1). */
+  const repairMetadata = (c: Context<ConsoleEnv>, paymentId: string, reason: string): EventMetadata => {
+    const id = `console:${newId()}`;
+    return {
+      correlationId: id,
+      causationId: id,
+      source: "console",
+      repair: {
+        by: c.get("viewer").subject.slice(0, 255),
+        reason: reason.slice(0, 1000),
+        driftId: `console:${paymentId}`,
+      },
+    };
+  };
+  /** A form field missing or wrong: 400, naming the field. */
+  const invalidForm = (c: Context<ConsoleEnv>, field: string, detail: string) =>
+    respond(c, problem(400, "invalid-request", "The form is not valid", `${field}: ${detail}`));
+  const done = (notice: AttentionNotice) => `${BASE}/attention?notice=${notice}`;
+  const formText = (form: Record<string, unknown>, name: string) =>
+    typeof form[name] === "string" ? (form[name] as string).trim() : "";
+
+  app.get("/attention", async (c) => {
+    const store = deps.store();
+    const flaggedIds = await deps.readModels().attentionPayments(50);
+    const cutoff = new Date(now().getTime() - deps.reconcileAfterMs).toISOString();
+    const stuckIds = (
+      await Promise.all(
+        Array.from({ length: openPaymentShards }, (_, shard) =>
+          deps.readModels().openPaymentsDue({ shard, before: cutoff, limit: 25 }),
+        ),
+      )
+    )
+      .flat()
+      .map((due) => due.paymentId);
+    const flagged: AttentionRow[] = [];
+    for (const paymentId of flaggedIds) {
+      const events = await store.load(paymentId);
+      const view = foldPaymentView(events);
+      if (!view) continue;
+      const last = [...events]
+        .reverse()
+        .find(
+          (e) =>
+            e.type === "ProviderNoticeUnapplied" ||
+            e.type === "PaymentDriftFound" ||
+            e.type === "PaymentFlagged",
+        );
+      const why =
+        last?.type === "ProviderNoticeUnapplied"
+          ? `notice not applied: ${last.data.reason}`
+          : last?.type === "PaymentDriftFound"
+            ? `drift: ${last.data.detail}`
+            : last?.type === "PaymentFlagged"
+              ? `${last.data.flag}: ${last.data.detail}`
+              : view.status;
+      flagged.push({ view, why });
+    }
+    const stuck: PaymentView[] = [];
+    for (const paymentId of stuckIds) {
+      const view = foldPaymentView(await store.load(paymentId));
+      if (view) stuck.push(view);
+    }
+    const asked = c.req.query("notice");
+    return c.html(
+      attentionPage({
+        viewer: c.get("viewer"),
+        flagged,
+        stuck,
+        stuckAfter: `${Math.round(deps.reconcileAfterMs / 1000)} s`,
+        notice: asked && Object.hasOwn(ATTENTION_NOTICES, asked) ? (asked as AttentionNotice) : undefined,
+        now: now(),
+      }),
+    );
+  });
+  app.post("/attention/:id/settle", requireScope("payments:write"), async (c) => {
+    const view = await attentionTarget(c.req.param("id") ?? "");
+    const metadata = repairMetadata(c, view.paymentId, `asked ${view.provider} from the console`);
+    const outcome = await deps.attention().settle(view.paymentId, metadata);
+    deps.logger.info("console: asked the provider", {
+      by: c.get("viewer").subject,
+      paymentId: view.paymentId,
+      outcome: outcome.kind,
+    });
+    return c.redirect(done(outcome.kind), 303);
+  });
+  app.post("/attention/:id/resolve", requireScope("payments:write"), async (c) => {
+    const view = await attentionTarget(c.req.param("id") ?? "");
+    const reason = formText(await c.req.parseBody(), "reason");
+    if (!reason) return invalidForm(c, "reason", "say why nothing more is needed");
+    await deps.attention().handle({
+      paymentId: view.paymentId,
+      metadata: repairMetadata(c, view.paymentId, reason),
+      command: {
+        type: "ResolveAttention",
+        reason: reason.slice(0, 1000),
+        by: c.get("viewer").subject.slice(0, 255),
+      },
+    });
+    return c.redirect(done("resolved"), 303);
+  });
+  app.post("/attention/:id/manual-refund", requireScope("payments:write"), async (c) => {
+    const view = await attentionTarget(c.req.param("id") ?? "");
+    const form = await c.req.parseBody();
+    const reference = formText(form, "reference");
+    if (!reference) return invalidForm(c, "reference", "give the reference of the transfer made by hand");
+    const amountText = formText(form, "amount");
+    const amount = amountText ? Number(amountText) : undefined;
+    if (amount !== undefined && !(Number.isSafeInteger(amount) && amount > 0))
+      return invalidForm(c, "amount", "an amount is a whole number of minor units");
+    const metadata = repairMetadata(c, view.paymentId, `manual refund ${reference}`);
+    await deps
+      .attention()
+      .refund(
+        view.paymentId,
+        { manual: true, reference: reference.slice(0, 255), amount, refundId: `console-${newId()}` },
+        { correlationId: metadata.correlationId, causationId: metadata.causationId, source: "api" },
+      );
+    return c.redirect(done("refunded"), 303);
   });
 
   app.get("/delivery", async (c) => {

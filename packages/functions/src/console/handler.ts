@@ -9,6 +9,8 @@ import { Resource } from "sst";
 import { redrive } from "../outbox-relay/operations";
 import { createRelayWiring } from "../outbox-relay/wiring";
 import { replayProjections } from "../projector/replay";
+import { reconcilerConfigFromEnv } from "../reconciler/reconciler";
+import { createReconcileWiring } from "../reconciler/wiring";
 import { lazy } from "../shared/lazy";
 import { logger, withColdStartMetric } from "../shared/observability";
 import { createConsoleApp } from "./app";
@@ -30,6 +32,8 @@ const readModels = lazy(() =>
     transactionLogTableName: Resource.TransactionLog.name,
   }),
 );
+
+const reconcile = createReconcileWiring();
 
 export const consoleApp = createConsoleApp({
   jwtSecret: () => Resource.JwtSecret.value,
@@ -55,6 +59,12 @@ export const consoleApp = createConsoleApp({
       },
       { verify: true },
     ),
+  attention: () => ({
+    settle: reconcile.settle(),
+    handle: reconcile.handle(),
+    refund: (...args) => reconcile.payments().refund(...args),
+  }),
+  reconcileAfterMs: reconcilerConfigFromEnv().afterMs,
   logger,
 });
 

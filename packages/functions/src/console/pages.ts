@@ -16,7 +16,7 @@ export interface Viewer {
   readonly canWrite: boolean;
 }
 
-export type Section = "payments" | "delivery" | "dlq" | "verify";
+export type Section = "payments" | "attention" | "delivery" | "dlq" | "verify";
 
 const STYLE = `
 *{box-sizing:border-box}
@@ -74,6 +74,7 @@ ${
   options.viewer
     ? html`<nav aria-label="Sections"><ul>
 ${link("payments", "/console/payments", "Payments")}
+${link("attention", "/console/attention", "Needs attention")}
 ${link("delivery", "/console/delivery", "Delivery")}
 ${link("dlq", "/console/dlq", "Order DLQ")}
 ${link("verify", "/console/verify", "Verify read models")}
@@ -276,7 +277,11 @@ ${options.cursors.map(({ sink, cursor }) =>
 ${events.map(
   (
     e,
-  ) => html`<li data-version="${e.version}"><strong>v${e.version} ${e.type}</strong> · ${time(e.occurredAt)} · <code>${e.id}</code>
+  ) => html`<li data-version="${e.version}"${e.metadata.repair ? html` class="repair"` : ""}><strong>v${e.version} ${e.type}</strong> · ${time(e.occurredAt)} · <code>${e.id}</code>${
+    e.metadata.repair
+      ? html` · <span class="badge warn">repair by ${e.metadata.repair.by}</span> <span class="muted">${e.metadata.repair.reason}</span>`
+      : ""
+  }
 <details><summary>Data and metadata</summary>
 <h3 class="muted">data</h3><pre>${json(e.data)}</pre>
 <h3 class="muted">metadata</h3><pre>${json(e.metadata)}</pre></details></li>`,
@@ -420,3 +425,68 @@ for (const f of document.querySelectorAll("form[action$='/redrive']")) {
   });
 }
 `;
+
+/** What the Needs attention page's actions tell the person afterwards: a fixed list, never free text. */
+export const ATTENTION_NOTICES = {
+  resolved:
+    "Resolved: PaymentAttentionResolved is recorded with your name and reason, and needs_attention is cleared.",
+  settled: "Asked the provider: what it holds is recorded (see the payment's timeline).",
+  in_progress: "Asked the provider: it still has the payment in progress; nothing was recorded.",
+  provider_error: "The provider did not answer; nothing was recorded. Try again later.",
+  not_open: "Nothing to settle: the payment is not waiting on its provider.",
+  refunded: "The manual refund is recorded (PaymentRefunded, method manual).",
+} as const;
+export type AttentionNotice = keyof typeof ATTENTION_NOTICES;
+
+export interface AttentionRow {
+  readonly view: PaymentView;
+  /** Why it is listed, in words: the last unapplied notice or drift, or the flag or status. */
+  readonly why: string;
+}
+
+/**
+ * The Needs attention page (SPEC §6.1): payments flagged for a person or underpaid, and payments stuck
+ * open past RECONCILE_AFTER, each with its actions for a session with the write scope.
+ */
+export function attentionPage(options: {
+  viewer: Viewer;
+  flagged: readonly AttentionRow[];
+  stuck: readonly PaymentView[];
+  stuckAfter: string;
+  notice?: AttentionNotice;
+  now: Date;
+}): Html {
+  const actions = (view: PaymentView) =>
+    options.viewer.canWrite
+      ? html`<form class="inline" method="post" action="/console/attention/${view.paymentId}/settle"><button type="submit">Ask ${view.provider}</button></form>
+<form class="inline" method="post" action="/console/attention/${view.paymentId}/manual-refund"><label for="ref-${view.paymentId}">Transfer reference</label><input id="ref-${view.paymentId}" name="reference" required size="14"><button type="submit" class="quiet">Record manual refund</button></form>
+${
+  view.flags.includes("needs_attention")
+    ? html`<form class="inline" method="post" action="/console/attention/${view.paymentId}/resolve"><label for="why-${view.paymentId}">Reason</label><input id="why-${view.paymentId}" name="reason" required size="20"><button type="submit" class="quiet">Resolve</button></form>`
+    : ""
+}`
+      : html`<span class="muted">read only</span>`;
+  const row = (view: PaymentView, why: string) =>
+    html`<tr><td><a href="/console/payments/${view.paymentId}"><code>${view.paymentId}</code></a></td><td>${statusBadge(view)} ${view.flags.map((f) => html`<span class="badge warn">${f}</span> `)}</td><td class="num">${formatMoney(view.amount, view.currency)}</td><td class="num">${formatMoney(view.amountCaptured, view.currency)}</td><td>${view.provider}</td><td>${why}</td><td>${formatAge(view.updatedAt, options.now)}</td><td>${actions(view)}</td></tr>`;
+  const head = html`<thead><tr><th scope="col">Payment</th><th scope="col">Status and flags</th><th scope="col" class="num">Amount</th><th scope="col" class="num">Received</th><th scope="col">Provider</th><th scope="col">Why</th><th scope="col">Last change</th><th scope="col">Actions</th></tr></thead>`;
+  return layout({
+    title: "Needs attention",
+    viewer: options.viewer,
+    section: "attention",
+    body: html`<h1>Needs attention</h1>
+${notice(options.notice ? ATTENTION_NOTICES[options.notice] : undefined)}
+<p>Each action appends an event to the payment's own history, with your name in <code>metadata.repair.by</code>; nothing is edited or deleted. <code>npm run reconcile</code> lists the drift against each provider.</p>
+<h2 id="flagged">Flagged for a person, or underpaid</h2>
+${
+  options.flagged.length
+    ? html`<table aria-labelledby="flagged">${head}<tbody>${options.flagged.map((r) => row(r.view, r.why))}</tbody></table>`
+    : html`<p>Nothing is flagged: no unapplied notice, drift, unmatched or mismatched payment, and nothing underpaid.</p>`
+}
+<h2 id="stuck">Open longer than ${options.stuckAfter}</h2>
+${
+  options.stuck.length
+    ? html`<table aria-labelledby="stuck">${head}<tbody>${options.stuck.map((v) => row(v, v.status === "initiated" ? "waiting for its provider" : "a refund is held back"))}</tbody></table>`
+    : html`<p>Nothing is stuck: the reconciler has settled every payment open longer than that.</p>`
+}`,
+  });
+}
