@@ -246,6 +246,30 @@ describe("the REST API: requests it refuses", () => {
     if (order) expect(await store.findOwner({ kind: "orderId", value: order })).toBeUndefined();
   });
 
+  it("needs exp and sub in every token: one without either is 401, so no two callers share an Idempotency-Key space", async () => {
+    const secret = stack.secretValues.JwtSecret;
+    const now = Math.floor(Date.now() / 1000);
+    const scope = "payments:read payments:write";
+    for (const claims of [
+      { sub: "x", scope },
+      { scope, exp: now + 60 },
+      { sub: "", scope, exp: now + 60 },
+    ]) {
+      const token = await sign(claims, secret, "HS256");
+      const response = await call("GET", "/payments/pay_x", undefined, {
+        authorization: `Bearer ${token}`,
+        "content-type": "application/json",
+      });
+      expect(response.status, JSON.stringify(claims)).toBe(401);
+      expect(response.body).toMatchObject({ type: "/problems/unauthorized" });
+    }
+    // The same token with both claims is let through (to the 404 of a payment that does not exist).
+    const whole = await sign({ sub: "x", scope, exp: now + 60 }, secret, "HS256");
+    expect(
+      (await call("GET", "/payments/pay_x", undefined, { authorization: `Bearer ${whole}` })).status,
+    ).toBe(404);
+  });
+
   it("needs a valid HS256 bearer token: none, a bad signature, another algorithm or an expired one → 401", async () => {
     const secret = stack.secretValues.JwtSecret;
     const now = Math.floor(Date.now() / 1000);

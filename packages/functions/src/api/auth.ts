@@ -1,4 +1,5 @@
 import type { MiddlewareHandler } from "hono";
+import { HTTPException } from "hono/http-exception";
 import { jwt, sign } from "hono/jwt";
 import { problem, problemResponse } from "./problem";
 
@@ -14,14 +15,27 @@ export type AuthVariables = { jwtPayload: { sub?: string; scope?: string } };
 
 /**
  * Bearer JWT on the payment routes (SPEC §4.2): HS256 only (a token signed another way, or with
- * `alg: none`, is refused), the secret read on first use, `exp` enforced. 401 without a valid token.
+ * `alg: none`, is refused), the secret read on first use, `exp` required and enforced, `sub`
+ * required (an Idempotency-Key is scoped to it: no two callers may share one space). 401 without a
+ * valid token.
  */
 export function bearerJwt(secret: () => string): MiddlewareHandler {
   let verify: MiddlewareHandler | undefined;
   return (c, next) => {
     verify ??= jwt({ secret: secret(), alg: "HS256", realm: "payments" });
-    return verify(c, next);
+    return verify(c, async () => {
+      if (missingClaim(c.get("jwtPayload"))) throw new HTTPException(401, { message: "token claims" });
+      await next();
+    });
   };
+}
+
+/** The claim a verified token lacks that every token must carry (`exp`, `sub`), if any. */
+export function missingClaim(payload: unknown): "exp" | "sub" | undefined {
+  const claims = (payload ?? {}) as { exp?: unknown; sub?: unknown };
+  if (typeof claims.exp !== "number" || !Number.isFinite(claims.exp)) return "exp";
+  if (typeof claims.sub !== "string" || claims.sub.length === 0) return "sub";
+  return undefined;
 }
 
 /** 403 unless the token's space-separated `scope` claim holds `scope`. */

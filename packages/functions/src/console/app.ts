@@ -15,7 +15,7 @@ import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { verify } from "hono/jwt";
 import { secureHeaders } from "hono/secure-headers";
 import { monotonicFactory } from "ulid";
-import { callerOf, type Scope } from "../api/auth";
+import { callerOf, missingClaim, type Scope } from "../api/auth";
 import {
   errorDetails,
   MAX_BODY_BYTES,
@@ -197,6 +197,8 @@ export function createConsoleApp(deps: ConsoleDeps) {
     if (token) {
       try {
         payload = (await verify(token, deps.jwtSecret(), "HS256")) as typeof payload;
+        // Every token carries `exp` and `sub` (SPEC §4.2): the console's actions record who took them.
+        if (missingClaim(payload)) payload = undefined;
       } catch {
         payload = undefined;
       }
