@@ -270,6 +270,47 @@ describe("the REST API: requests it refuses", () => {
     ).toBe(404);
   });
 
+  it("checks iss and aud when JWT_ISSUER and JWT_AUDIENCE are set: another issuer or audience is 401", async () => {
+    const secret = stack.secretValues.JwtSecret;
+    const now = Math.floor(Date.now() / 1000);
+    const base = { sub: "x", scope: "payments:read", exp: now + 60 };
+    const saved = { issuer: process.env.JWT_ISSUER, audience: process.env.JWT_AUDIENCE };
+    Object.assign(process.env, { JWT_ISSUER: "payments-test", JWT_AUDIENCE: "payments-api" });
+    try {
+      const statuses: Record<string, number> = {};
+      for (const [name, claims] of Object.entries({
+        neither: base,
+        otherIssuer: { ...base, iss: "elsewhere", aud: "payments-api" },
+        otherAudience: { ...base, iss: "payments-test", aud: "another-api" },
+        noAudience: { ...base, iss: "payments-test" },
+        both: { ...base, iss: "payments-test", aud: "payments-api" },
+        audienceInList: { ...base, iss: "payments-test", aud: ["other", "payments-api"] },
+      })) {
+        const token = await sign(claims, secret, "HS256");
+        statuses[name] = (
+          await call("GET", "/payments/pay_x", undefined, { authorization: `Bearer ${token}` })
+        ).status;
+      }
+      // 404: let through to a payment that does not exist.
+      expect(statuses).toEqual({
+        neither: 401,
+        otherIssuer: 401,
+        otherAudience: 401,
+        noAudience: 401,
+        both: 404,
+        audienceInList: 404,
+      });
+    } finally {
+      for (const [name, value] of [
+        ["JWT_ISSUER", saved.issuer],
+        ["JWT_AUDIENCE", saved.audience],
+      ] as const) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+    }
+  });
+
   it("needs a valid HS256 bearer token: none, a bad signature, another algorithm or an expired one → 401", async () => {
     const secret = stack.secretValues.JwtSecret;
     const now = Math.floor(Date.now() / 1000);

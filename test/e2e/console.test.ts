@@ -3,7 +3,13 @@ import { createRequire } from "node:module";
 import { join } from "node:path";
 import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { issueToken } from "@payments/functions/api/auth";
-import { GATEWAY_DOWN_PAYMENT_METHOD, LOCAL_CREDENTIALS, LOCAL_REGION, secretValues } from "@payments/local";
+import {
+  devTokenClaims,
+  GATEWAY_DOWN_PAYMENT_METHOD,
+  LOCAL_CREDENTIALS,
+  LOCAL_REGION,
+  secretValues,
+} from "@payments/local";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { accepts, callDevApi, devKafkaBroker, type RunningDev, startDev } from "../helpers/dev-stack";
@@ -305,6 +311,7 @@ describe("the operations console, in Chromium against npm run dev", () => {
     const readOnly = await issueToken(secretValues().JwtSecret, {
       subject: "on-call",
       scopes: ["payments:read"],
+      ...devTokenClaims(),
     });
     const { context, page } = await signIn(readOnly);
     for (const path of ["/delivery", "/dlq", "/payments?q=ord-console-1&by=order", "/attention"]) {

@@ -3,7 +3,8 @@ import { join } from "node:path";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { DynamoDBDocumentClient, GetCommand } from "@aws-sdk/lib-dynamodb";
-import { LOCAL_CREDENTIALS, LOCAL_REGION, secretValues } from "@payments/local";
+import { issueToken } from "@payments/functions/api/auth";
+import { devTokenClaims, LOCAL_CREDENTIALS, LOCAL_REGION, secretValues } from "@payments/local";
 import { PayOS } from "@payos/node";
 import { afterAll, describe, expect, it } from "vitest";
 import { accepts, callDevApi, type RunningDev, startDev } from "../helpers/dev-stack";
@@ -28,6 +29,21 @@ describe("npm run dev", () => {
       expect(await accepts(port), `port ${port} while dev runs`).toBe(true);
     expect(output()).toContain(stack.token);
     expect(stack.apiUrl).toBe(`http://127.0.0.1:${ports.DEV_API_PORT}`);
+    // SPEC §4.2: the dev stack checks iss and aud; its token carries both, and one without is 401.
+    const claims = JSON.parse(Buffer.from(stack.token.split(".")[1]!, "base64url").toString());
+    expect(claims).toMatchObject({
+      sub: "dev",
+      ...{ iss: devTokenClaims().issuer, aud: devTokenClaims().audience },
+    });
+    const unclaimed = await issueToken(secretValues().JwtSecret, {
+      subject: "dev",
+      issuer: "",
+      audience: "",
+    });
+    const refused = await fetch(`${stack.apiUrl}/payments/pay_x`, {
+      headers: { authorization: `Bearer ${unclaimed}` },
+    });
+    expect(refused.status).toBe(401);
 
     const consumer = await consumeTopic(stack.kafka.brokers, stack.kafka.topic, () => true);
     const call = (method: string, path: string, body?: unknown) => callDevApi(stack, method, path, body);

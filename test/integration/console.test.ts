@@ -35,6 +35,10 @@ const readModels = createReadModelStore({
 const notes = createOrderFailureNotes({ client: clients.dynamodb, tableName: stack.tables.readModels });
 let queues: Awaited<ReturnType<typeof freshQueues>>;
 let redrives = 0;
+/** Verify runs: each waits for {@link releaseVerify} when a test holds it. */
+let verifies = 0;
+let verifyGate: Promise<void> = Promise.resolve();
+let releaseVerify = () => {};
 /** The payments the Needs attention page asked the reconciler's settle about. */
 const settled: string[] = [];
 let app: ReturnType<typeof createConsoleApp>;
@@ -43,7 +47,14 @@ let reader: string;
 
 beforeAll(async () => {
   queues = await freshQueues(clients.sqs);
-  app = createConsoleApp({
+  app = createConsoleApp(consoleDeps());
+  writer = await issueToken(SECRET, { subject: "writer" });
+  reader = await issueToken(SECRET, { subject: "reader", scopes: ["payments:read"] });
+});
+
+/** The console's dependencies on the test stack; verify and redrive count their calls. */
+function consoleDeps(): Parameters<typeof createConsoleApp>[0] {
+  return {
     jwtSecret: () => SECRET,
     store: () => store,
     readModels: () => readModels,
@@ -54,7 +65,11 @@ beforeAll(async () => {
     },
     orderDlq: () =>
       createOrderDlq({ sqs: clients.sqs, dlqUrl: queues.dlq.url, queueUrl: queues.main.url, notes }),
-    verify: async () => ({ payments: 0, events: 0, seconds: 0, written: 0, corrupt: [], differing: [] }),
+    verify: async () => {
+      verifies += 1;
+      await verifyGate;
+      return { payments: 3, events: 12, seconds: 0.5, written: 0, corrupt: [], differing: [] };
+    },
     attention: () => ({
       settle: async (paymentId) => {
         settled.push(paymentId);
@@ -67,10 +82,8 @@ beforeAll(async () => {
     }),
     reconcileAfterMs: 600_000,
     logger: new Logger({ serviceName: "test", logLevel: "SILENT" }),
-  });
-  writer = await issueToken(SECRET, { subject: "writer" });
-  reader = await issueToken(SECRET, { subject: "reader", scopes: ["payments:read"] });
-});
+  };
+}
 
 afterAll(() => {
   for (const client of Object.values(clients)) client.destroy();
@@ -80,16 +93,21 @@ const bearer = (token: string, extra: Record<string, string> = {}) => ({
   headers: { authorization: `Bearer ${token}`, ...extra },
 });
 
+/** The sign-in form as the console's own page posts it: from this origin. */
+const signInForm = (fields: Record<string, string>, origin = "http://console.test") =>
+  app.request("http://console.test/console/sign-in", {
+    method: "POST",
+    headers: { host: "console.test", origin, accept: "text/html" },
+    body: new URLSearchParams(fields),
+  });
+
 describe("the console's sign-in", () => {
   it("sends a visitor without a token to the sign-in page, and back to where they were going", async () => {
     const response = await app.request("/console/dlq");
     expect(response.status).toBe(303);
     expect(response.headers.get("location")).toBe("/console/sign-in?next=%2Fconsole%2Fdlq");
 
-    const signIn = await app.request("/console/sign-in", {
-      method: "POST",
-      body: new URLSearchParams({ token: writer, next: "/console/dlq" }),
-    });
+    const signIn = await signInForm({ token: writer, next: "/console/dlq" });
     expect(signIn.status).toBe(303);
     expect(signIn.headers.get("location")).toBe("/console/dlq");
     const cookie = signIn.headers.get("set-cookie") ?? "";
@@ -102,23 +120,69 @@ describe("the console's sign-in", () => {
     expect(await page.text()).toContain("Order dead-letter queue");
   });
 
-  it.each(["https://elsewhere.example/", "//elsewhere.example", "/payments", "/console//elsewhere.example"])(
-    "never sends a signed-in person to %s: only to the console's own pages",
-    async (next) => {
-      const response = await app.request("/console/sign-in", {
+  it.each([
+    "https://elsewhere.example/",
+    "//elsewhere.example",
+    "/payments",
+    "/console//elsewhere.example",
+    "/console/../payments",
+    "/console/%2e%2e/payments",
+    "/console/./../openapi.json",
+    "/\\elsewhere.example",
+  ])("never sends a signed-in person to %s: only to the console's own pages", async (next) => {
+    const response = await signInForm({ token: writer, next });
+    expect(response.status).toBe(303);
+    expect(response.headers.get("location")).toBe("/console/payments");
+  });
+
+  it("keeps a console path with its query, resolved", async () => {
+    const response = await signInForm({ token: writer, next: "/console/./dlq?x=1" });
+    expect(response.headers.get("location")).toBe("/console/dlq?x=1");
+  });
+
+  it("refuses a sign-in posted from another site, or with no Origin (login CSRF), and sets no cookie", async () => {
+    for (const origin of ["https://elsewhere.example", "null", ""]) {
+      const response = await app.request("http://console.test/console/sign-in", {
         method: "POST",
-        body: new URLSearchParams({ token: writer, next }),
+        headers: { host: "console.test", accept: "application/json", ...(origin ? { origin } : {}) },
+        body: new URLSearchParams({ token: writer }),
       });
-      expect(response.headers.get("location")).toBe("/console/payments");
-    },
-  );
+      expect({ origin, status: response.status }).toEqual({ origin, status: 403 });
+      expect(await response.json()).toMatchObject({ type: "/problems/cross-site" });
+      expect(response.headers.get("set-cookie")).toBeNull();
+    }
+  });
+
+  it("refuses a token whose iss or aud is not the configured one, and takes one that has both", async () => {
+    const strict = createConsoleApp({
+      ...consoleDeps(),
+      expectedClaims: () => ({ issuer: "payments-test", audience: "payments-console" }),
+    });
+    const attempts = {
+      none: await issueToken(SECRET, { subject: "a", issuer: "", audience: "" }),
+      otherIssuer: await issueToken(SECRET, {
+        subject: "a",
+        issuer: "elsewhere",
+        audience: "payments-console",
+      }),
+      otherAudience: await issueToken(SECRET, { subject: "a", issuer: "payments-test", audience: "other" }),
+      both: await issueToken(SECRET, { subject: "a", issuer: "payments-test", audience: "payments-console" }),
+    };
+    const statuses = Object.fromEntries(
+      await Promise.all(
+        Object.entries(attempts).map(async ([name, token]) => [
+          name,
+          (await strict.request("/console/payments", bearer(token, { accept: "application/json" }))).status,
+        ]),
+      ),
+    );
+    // A page asked for without a session that signs in is a redirect to the sign-in page.
+    expect(statuses).toEqual({ none: 303, otherIssuer: 303, otherAudience: 303, both: 200 });
+  });
 
   it("refuses a token it cannot verify, and one without payments:read", async () => {
     const forged = await issueToken("another-secret");
-    const refused = await app.request("/console/sign-in", {
-      method: "POST",
-      body: new URLSearchParams({ token: forged }),
-    });
+    const refused = await signInForm({ token: forged });
     expect(refused.status).toBe(401);
     expect(refused.headers.get("set-cookie")).toBeNull();
     expect(await refused.text()).toContain("That token does not sign you in");
@@ -191,8 +255,6 @@ describe("the console's pages", () => {
     expect(html).toContain("KWD\u00a01.235");
     expect(html).not.toContain("<b>");
     expect(html).toContain("&lt;b&gt;");
-    // A read-only viewer gets no buttons to act with.
-    expect(html).not.toContain("Redrive");
   });
 
   it("shows a provider notice the payment could not apply, with its reason, and the needs_attention flag", async () => {
@@ -290,10 +352,7 @@ describe("the console's pages", () => {
   });
 
   it("refuses a form posted from another origin with the session's cookie, and takes the same form from its own", async () => {
-    const signIn = await app.request("/console/sign-in", {
-      method: "POST",
-      body: new URLSearchParams({ token: writer }),
-    });
+    const signIn = await signInForm({ token: writer });
     const cookie = (signIn.headers.get("set-cookie") ?? "").split(";")[0]!;
     const post = (origin?: string) =>
       app.request("http://console.test/console/delivery/redrive", {
@@ -310,6 +369,81 @@ describe("the console's pages", () => {
     const accepted = await post("http://console.test");
     expect(accepted.status).toBe(303);
     expect(redrives).toBe(before + 1);
+  });
+});
+
+describe("what a read-only session may do", () => {
+  it("shows the write scope the action buttons of each page that has them, and a read-only session none", async () => {
+    // Something to act on: a letter in the DLQ (its page shows buttons only when it is not empty).
+    await clients.sqs.send(
+      new SendMessageCommand({ QueueUrl: queues.dlq.url, MessageBody: '{"order_id":"ord-buttons"}' }),
+    );
+    const buttons = async (token: string, path: string) =>
+      ((await (await app.request(`/console${path}`, bearer(token))).text()).match(/<button\b/g) ?? []).length;
+    for (const path of ["/delivery", "/dlq", "/verify"]) {
+      // Sign-out is a button of every page; each of these pages has at least one more for the writer.
+      const signOutOnly = await buttons(reader, path);
+      expect({ path, writer: (await buttons(writer, path)) > signOutOnly }).toEqual({ path, writer: true });
+      expect({ path, reader: signOutOnly }).toEqual({ path, reader: 1 });
+    }
+    // Drain the letter so that the DLQ test below starts from an empty queue.
+    await createOrderDlq({
+      sqs: clients.sqs,
+      dlqUrl: queues.dlq.url,
+      queueUrl: queues.main.url,
+      notes,
+    }).redrive();
+    await clients.sqs.send(new ReceiveMessageCommand({ QueueUrl: queues.main.url, MaxNumberOfMessages: 10 }));
+  });
+
+  it("runs verify for the write scope only, one at a time: a second while one runs gets 409", async () => {
+    const post = (token: string) =>
+      app.request("/console/verify", { method: "POST", ...bearer(token, { accept: "application/json" }) });
+    const before = verifies;
+    const denied = await post(reader);
+    expect(denied.status).toBe(403);
+    expect(await denied.json()).toMatchObject({ type: "/problems/forbidden" });
+    expect(verifies).toBe(before);
+
+    verifyGate = new Promise((resolve) => {
+      releaseVerify = resolve;
+    });
+    const first = post(writer);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(verifies).toBe(before + 1);
+    const second = await post(writer);
+    expect(second.status).toBe(409);
+    expect(await second.json()).toMatchObject({ type: "/problems/verify-running" });
+    releaseVerify();
+    const done = await first;
+    expect(done.status).toBe(200);
+    expect(await done.text()).toContain("Clean: 3 payment(s), 12 event(s)");
+    expect(verifies).toBe(before + 1);
+    // Once it has finished, the next one runs.
+    expect((await post(writer)).status).toBe(200);
+    expect(verifies).toBe(before + 2);
+  });
+
+  it("shows notices from a fixed list: text in the query never reaches the page", async () => {
+    for (const path of [
+      "/delivery?notice=%3Cb%3Eanything%3C%2Fb%3E",
+      "/dlq?notice=anything+at+all",
+      "/attention?notice=anything",
+      "/delivery?notice=redriven&requeued=anything&swept=%3Cb%3E",
+      "/dlq?notice=moved&moved=anything",
+    ]) {
+      const text = await (await app.request(`/console${path}`, bearer(reader))).text();
+      expect({ path, shown: text.includes("anything") || text.includes("&lt;b&gt;") }).toEqual({
+        path,
+        shown: false,
+      });
+    }
+    const redriven = await (
+      await app.request("/console/delivery?notice=redriven&requeued=2&swept=5&published=7", bearer(reader))
+    ).text();
+    expect(redriven).toContain(
+      "Redrive done: 2 failed delivery(ies) requeued; 5 swept, 0 caught up, 0 still behind, 7 event(s) published.",
+    );
   });
 });
 

@@ -264,5 +264,25 @@ describe("the projector on the event table's stream, and the API's lookup by cus
       headers: { authorization: `Bearer ${token}` },
     });
     expect(bad.status).toBe(400);
+    // Forged cursors (base64 of JSON this API never handed out) are refused before DynamoDB sees them:
+    // another customer's cursor, a key with an extra attribute, a key in DynamoDB's own typed shape.
+    const handedOut = JSON.parse(Buffer.from(first.nextCursor!, "base64url").toString()) as Record<
+      string,
+      string
+    >;
+    const forge = (key: unknown) => Buffer.from(JSON.stringify(key)).toString("base64url");
+    const forged = [
+      { ...handedOut, gsi2pk: "customer#someone-else" },
+      { ...handedOut, extra: "x" },
+      { pk: { S: "payment#x" }, sk: { S: "view" } },
+      { ...handedOut, sk: "decline#2026" },
+    ];
+    for (const key of forged) {
+      const response = await app.request(`/payments?customerId=${customer}&cursor=${forge(key)}`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      expect({ key, status: response.status }).toEqual({ key, status: 400 });
+      expect(((await response.json()) as { detail: string }).detail).toMatch(/cursor/);
+    }
   }, 40_000);
 });

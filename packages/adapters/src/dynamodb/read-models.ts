@@ -376,7 +376,7 @@ export function createReadModelStore(options: {
           // Newest first.
           ScanIndexForward: false,
           Limit: page.limit ?? 50,
-          ExclusiveStartKey: page.cursor ? decodeCursor(page.cursor) : undefined,
+          ExclusiveStartKey: page.cursor ? customerCursor(page.cursor, customerId) : undefined,
         }),
       );
       return {
@@ -459,14 +459,35 @@ const nextDay = (day: string) =>
   new Date(Date.parse(`${day}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
 
 const encodeCursor = (key: Record<string, unknown>) => Buffer.from(JSON.stringify(key)).toString("base64url");
-function decodeCursor(cursor: string): Record<string, unknown> {
+/**
+ * A `byCustomer` cursor as this API handed it out, or {@link InvalidCursorError}: exactly the
+ * table's and the index's keys, strings of a sane length, for this same customer. Anything else
+ * (base64 of any JSON) never reaches DynamoDB as a start key.
+ */
+function customerCursor(cursor: string, customerId: string): Record<string, string> {
+  const { byCustomer } = readModelTable.indexes;
+  const keys = [
+    readModelTable.partitionKey,
+    readModelTable.sortKey,
+    byCustomer.partitionKey,
+    byCustomer.sortKey,
+  ];
+  let key: unknown;
   try {
-    const key = JSON.parse(Buffer.from(cursor, "base64url").toString()) as unknown;
-    if (key && typeof key === "object" && !Array.isArray(key)) return key as Record<string, unknown>;
+    key = JSON.parse(Buffer.from(cursor, "base64url").toString());
   } catch {
-    // fall through
+    throw new InvalidCursorError();
   }
-  throw new InvalidCursorError();
+  const fields =
+    key && typeof key === "object" && !Array.isArray(key) ? (key as Record<string, unknown>) : {};
+  const shaped =
+    Object.keys(fields).length === keys.length &&
+    keys.every((k) => typeof fields[k] === "string" && (fields[k] as string).length <= 512) &&
+    String(fields[readModelTable.partitionKey]).startsWith("payment#") &&
+    fields[readModelTable.sortKey] === VIEW_SK &&
+    fields[byCustomer.partitionKey] === `customer#${customerId}`;
+  if (!shaped) throw new InvalidCursorError();
+  return fields as Record<string, string>;
 }
 
 /** A `cursor` that this API did not hand out. */

@@ -10,6 +10,7 @@ import { parseArgs } from "node:util";
 import { serve } from "@hono/node-server";
 import {
   describeSecrets,
+  devTokenClaims,
   GATEWAY_DOWN_FAULT,
   LOCAL_ZALOPAY_APP_ID,
   linkedEnvironment,
@@ -107,6 +108,9 @@ async function main() {
     process.env,
     linkedEnvironment(stack, { stripeApiUrl: proxy.url, zalopayUrl: zalopay.url, payosUrl: payos.url }),
   );
+  // SPEC §4.2: the dev stack checks iss and aud; its token (and npm run token's) carries both.
+  const claims = devTokenClaims();
+  Object.assign(process.env, { JWT_ISSUER: claims.issuer, JWT_AUDIENCE: claims.audience });
   const { app } = await import("@payments/functions/api");
   const { consoleApp } = await import("@payments/functions/console");
   const sweeperPeriodMs = setting("DEV_SWEEPER_PERIOD_MS", 15_000);
@@ -187,7 +191,7 @@ dev: ready in ${((Date.now() - started) / 1000).toFixed(1)} s — .dev/stack.jso
   downstream queue   ${stack.queues.downstream.url}   (the example rule: PaymentCaptured)
   secrets            ${secrets.fromEnvironment.length ? `from the environment (not shown): ${secrets.fromEnvironment.join(", ")}; ` : ""}dev defaults: ${secrets.defaults.map(([k, v]) => `${k}=${v}`).join(" ")}
 
-Bearer token (payments:read payments:write, 12 h; npm run token prints another):
+Bearer token (payments:read payments:write, 12 h, iss ${claims.issuer}, aud ${claims.audience}; npm run token prints another):
 ${token}
 
 Try:

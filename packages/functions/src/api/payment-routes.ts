@@ -8,7 +8,7 @@ import type { RequestIdVariables } from "hono/request-id";
 import { ulid } from "ulid";
 import type { z } from "zod";
 import type { PaymentService, RequestContext } from "../payments/payment-service";
-import { type AuthVariables, bearerJwt, callerOf, requireScope } from "./auth";
+import { type AuthVariables, bearerJwt, callerOf, type ExpectedClaims, requireScope } from "./auth";
 import type { IdempotentRunner, StoredResponse } from "./idempotency";
 import {
   CancelBody,
@@ -28,6 +28,8 @@ export interface PaymentRoutesDeps {
   readonly store: () => EventStore;
   readonly idempotent: () => IdempotentRunner;
   readonly jwtSecret: () => string;
+  /** `iss` / `aud` a token must carry when set; `JWT_ISSUER` / `JWT_AUDIENCE` by default. */
+  readonly expectedClaims?: () => ExpectedClaims;
 }
 
 export type ApiEnv = { Variables: AuthVariables & RequestIdVariables };
@@ -79,7 +81,7 @@ function send(c: Context, response: StoredResponse): Response {
  */
 export function paymentRoutes(deps: PaymentRoutesDeps) {
   const app = new Hono<ApiEnv>();
-  app.use("*", bearerJwt(deps.jwtSecret));
+  app.use("*", bearerJwt(deps.jwtSecret, deps.expectedClaims));
 
   /** Runs a command once per Idempotency-Key (when the caller sent one), else once. */
   async function once(c: Context<ApiEnv>, route: string, body: unknown, run: () => Promise<StoredResponse>) {

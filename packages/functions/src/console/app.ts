@@ -15,7 +15,7 @@ import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { verify } from "hono/jwt";
 import { secureHeaders } from "hono/secure-headers";
 import { monotonicFactory } from "ulid";
-import { callerOf, missingClaim, type Scope } from "../api/auth";
+import { callerOf, type ExpectedClaims, expectedClaimsFrom, refusedClaim, type Scope } from "../api/auth";
 import {
   errorDetails,
   MAX_BODY_BYTES,
@@ -49,6 +49,8 @@ import {
 
 export interface ConsoleDeps {
   readonly jwtSecret: () => string;
+  /** `iss` / `aud` a token must carry when set; `JWT_ISSUER` / `JWT_AUDIENCE` by default. */
+  readonly expectedClaims?: () => ExpectedClaims;
   readonly store: () => Pick<EventStore, "load" | "findOwner">;
   readonly readModels: () => Pick<
     ReadModelStore,
@@ -96,11 +98,45 @@ const hostOf = (url: string) => {
   }
 };
 
-/** Only a path of the console itself: a sign-in link must not send anyone elsewhere. */
-function safeNext(next: string | undefined): string {
-  return next && /^\/console(\/[\w\-./?=&%]*)?$/.test(next) && !next.includes("//")
-    ? next
-    : `${BASE}/payments`;
+/**
+ * Only a path of the console itself: a sign-in link must not send anyone elsewhere. The path is
+ * resolved first, so `/console/../payments` (or its percent-encoded dots) is the API's `/payments`
+ * and refused, as is anything on another origin.
+ */
+export function safeNext(next: string | undefined): string {
+  const fallback = `${BASE}/payments`;
+  if (!next?.startsWith("/") || next.startsWith("//") || next.includes("\\")) return fallback;
+  let url: URL;
+  try {
+    url = new URL(next, "https://console.invalid");
+  } catch {
+    return fallback;
+  }
+  const inside =
+    url.origin === "https://console.invalid" &&
+    (url.pathname === BASE || url.pathname.startsWith(`${BASE}/`));
+  return inside && !url.pathname.includes("//") ? url.pathname + url.search : fallback;
+}
+
+/** A browser's form post from this origin: its Origin header names the host it was sent to. */
+function fromThisOrigin(c: Context<ConsoleEnv>): boolean {
+  const origin = c.req.header("origin");
+  const host = c.req.header("host");
+  return Boolean(origin && host && hostOf(origin) === host);
+}
+
+const crossSite = () =>
+  problem(
+    403,
+    "cross-site",
+    "Refused: the form was not sent from the console",
+    "open the console's own page and press the button there",
+  );
+
+/** A whole count from a notice's query: the page writes its own words around numbers only. */
+function countOf(c: Context<ConsoleEnv>, name: string): number {
+  const value = c.req.query(name) ?? "";
+  return /^\d{1,9}$/.test(value) ? Number(value) : 0;
 }
 
 /**
@@ -111,6 +147,7 @@ function safeNext(next: string | undefined): string {
  */
 export function createConsoleApp(deps: ConsoleDeps) {
   const now = deps.now ?? (() => new Date());
+  const expectedClaims = deps.expectedClaims ?? (() => expectedClaimsFrom());
   const app = new Hono<ConsoleEnv>().basePath(BASE);
 
   app.use(
@@ -163,12 +200,15 @@ export function createConsoleApp(deps: ConsoleDeps) {
   );
   app.get("/sign-in", (c) => c.html(signInPage({ next: safeNext(c.req.query("next")) })));
   app.post("/sign-in", async (c) => {
+    // Login CSRF: a cross-site form must not sign a browser in to someone else's session.
+    if (!fromThisOrigin(c)) return respond(c, crossSite());
     const form = await c.req.parseBody();
     const token = typeof form.token === "string" ? form.token.trim() : "";
     const next = safeNext(typeof form.next === "string" ? form.next : undefined);
     let payload: { exp?: number; scope?: unknown; sub?: unknown };
     try {
       payload = await verify(token, deps.jwtSecret(), "HS256");
+      if (refusedClaim(payload, expectedClaims())) throw new Error("token claims");
     } catch {
       const p = problem(
         401,
@@ -198,7 +238,7 @@ export function createConsoleApp(deps: ConsoleDeps) {
       try {
         payload = (await verify(token, deps.jwtSecret(), "HS256")) as typeof payload;
         // Every token carries `exp` and `sub` (SPEC §4.2): the console's actions record who took them.
-        if (missingClaim(payload)) payload = undefined;
+        if (refusedClaim(payload, expectedClaims())) payload = undefined;
       } catch {
         payload = undefined;
       }
@@ -230,21 +270,8 @@ export function createConsoleApp(deps: ConsoleDeps) {
       );
     }
     // A cookie rides along with any request the browser makes: a post signed in by cookie must be ours.
-    if (c.req.method === "POST" && fromHeader === undefined) {
-      const origin = c.req.header("origin");
-      const host = c.req.header("host");
-      if (!origin || !host || hostOf(origin) !== host) {
-        return respond(
-          c,
-          problem(
-            403,
-            "cross-site",
-            "Refused: the form was not sent from the console",
-            "open the console's own page and press the button there",
-          ),
-        );
-      }
-    }
+    if (c.req.method === "POST" && fromHeader === undefined && !fromThisOrigin(c))
+      return respond(c, crossSite());
     await next();
   });
 
@@ -462,7 +489,12 @@ export function createConsoleApp(deps: ConsoleDeps) {
         viewer: c.get("viewer"),
         sinks: outboxSinks.map((sink) => ({ sink, ...status.sinks[sink] })),
         openFailures: status.openFailures,
-        notice: c.req.query("notice"),
+        notice:
+          c.req.query("notice") === "redriven"
+            ? `Redrive done: ${countOf(c, "requeued")} failed delivery(ies) requeued; ` +
+              `${countOf(c, "swept")} swept, ${countOf(c, "caughtUp")} caught up, ` +
+              `${countOf(c, "stillBehind")} still behind, ${countOf(c, "published")} event(s) published.`
+            : undefined,
         now: now(),
       }),
     );
@@ -470,10 +502,16 @@ export function createConsoleApp(deps: ConsoleDeps) {
   app.post("/delivery/redrive", requireScope("payments:write"), async (c) => {
     const { requeued, sweep } = await deps.redriveDeliveries();
     deps.logger.info("console: deliveries redriven", { by: c.get("viewer").subject, requeued, ...sweep });
-    const text =
-      `Redrive done: ${requeued} failed deliver${requeued === 1 ? "y" : "ies"} requeued; ` +
-      `${sweep.swept} swept, ${sweep.caughtUp} caught up, ${sweep.stillBehind} still behind, ${sweep.published} event(s) published.`;
-    return c.redirect(`${BASE}/delivery?notice=${encodeURIComponent(text)}`, 303);
+    // The notice is a fixed sentence around these counts: no text from the query reaches the page.
+    const counts = new URLSearchParams({
+      notice: "redriven",
+      requeued: String(requeued),
+      swept: String(sweep.swept),
+      caughtUp: String(sweep.caughtUp),
+      stillBehind: String(sweep.stillBehind),
+      published: String(sweep.published),
+    });
+    return c.redirect(`${BASE}/delivery?${counts}`, 303);
   });
 
   app.get("/dlq", async (c) =>
@@ -481,7 +519,11 @@ export function createConsoleApp(deps: ConsoleDeps) {
       dlqPage({
         viewer: c.get("viewer"),
         letters: await deps.orderDlq().list(),
-        notice: c.req.query("notice"),
+        notice:
+          c.req.query("notice") === "moved"
+            ? `${countOf(c, "moved")} message(s) moved back to the order queue.` +
+              (countOf(c, "gone") ? ` ${countOf(c, "gone")} no longer in the DLQ.` : "")
+            : undefined,
         now: now(),
       }),
     ),
@@ -491,16 +533,31 @@ export function createConsoleApp(deps: ConsoleDeps) {
     const one = typeof form.messageId === "string" && form.messageId ? [form.messageId] : undefined;
     const { moved, notFound } = await deps.orderDlq().redrive(one);
     deps.logger.info("console: order DLQ redriven", { by: c.get("viewer").subject, moved, notFound });
-    const text =
-      `${moved} message(s) moved back to the order queue.` +
-      (notFound.length ? ` Not in the DLQ any more: ${notFound.join(", ")}.` : "");
-    return c.redirect(`${BASE}/dlq?notice=${encodeURIComponent(text)}`, 303);
+    return c.redirect(`${BASE}/dlq?notice=moved&moved=${moved}&gone=${notFound.length}`, 303);
   });
 
   app.get("/verify", (c) => c.html(verifyPage({ viewer: c.get("viewer") })));
-  app.post("/verify", async (c) =>
-    c.html(verifyPage({ viewer: c.get("viewer"), result: await deps.verify() })),
-  );
+  // Verify scans and folds every stream: the write scope, and one at a time in this container.
+  let verifying = false;
+  app.post("/verify", requireScope("payments:write"), async (c) => {
+    if (verifying) {
+      return respond(
+        c,
+        problem(
+          409,
+          "verify-running",
+          "A verification is already running",
+          "one verify runs at a time: wait for it to finish, then run it again",
+        ),
+      );
+    }
+    verifying = true;
+    try {
+      return c.html(verifyPage({ viewer: c.get("viewer"), result: await deps.verify() }));
+    } finally {
+      verifying = false;
+    }
+  });
 
   return app;
 }

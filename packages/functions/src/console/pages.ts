@@ -389,7 +389,11 @@ export function verifyPage(options: { viewer: Viewer; result?: ReplayResult }): 
 <p>Folds every payment's stream afresh and compares it with its stored view, as
 <code>npm run replay -- projections --verify</code> does. A view that differs is checked again after a
 short settle, so that projector lag does not count. Nothing is written; <code>npm run replay -- projections</code> repairs.</p>
-<form method="post" action="/console/verify"><p><button type="submit">Run verify</button></p></form>
+${
+  options.viewer.canWrite
+    ? html`<form method="post" action="/console/verify"><p><button type="submit">Run verify</button></p></form>`
+    : html`<p>Running it reads every stream: it needs a session with the scope <code>payments:write</code>.</p>`
+}
 ${
   r
     ? html`<section aria-labelledby="result"><h2 id="result">Result</h2>

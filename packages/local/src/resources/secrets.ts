@@ -36,6 +36,14 @@ export function secretValues(env: NodeJS.ProcessEnv = process.env): Record<Secre
   ) as Record<SecretName, string>;
 }
 
+/**
+ * The `iss` and `aud` the local stack checks (SPEC §4.2: the dev stack sets both): `JWT_ISSUER` and
+ * `JWT_AUDIENCE` when set, else these defaults. `npm run dev` checks them and `npm run token` signs them.
+ */
+export function devTokenClaims(env: NodeJS.ProcessEnv = process.env): { issuer: string; audience: string } {
+  return { issuer: env.JWT_ISSUER || "payments-local", audience: env.JWT_AUDIENCE || "payments-api" };
+}
+
 /** Stores the secrets in Secrets Manager, idempotently (an existing secret gets the new value). */
 export async function ensureSecrets(
   client: SecretsManagerClient,
