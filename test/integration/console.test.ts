@@ -11,6 +11,8 @@ import { issueToken } from "@payments/functions/api/auth";
 import { createConsoleApp } from "@payments/functions/console/app";
 import { createOrderDlq } from "@payments/functions/console/order-dlq";
 import { createProjector } from "@payments/functions/projector/project";
+import { ensureTable } from "@payments/local";
+import { outboxTable } from "@payments/topology";
 import { ulid } from "ulid";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sampleEvent } from "../helpers/fixtures";
@@ -34,6 +36,9 @@ const readModels = createReadModelStore({
 });
 const notes = createOrderFailureNotes({ client: clients.dynamodb, tableName: stack.tables.readModels });
 let queues: Awaited<ReturnType<typeof freshQueues>>;
+/** The console's own outbox table: the delivery page's counts are this file's alone. */
+const outboxTableName = `outbox-console-${ulid().slice(-8).toLowerCase()}`;
+const deliveries = createOutboxDeliveries({ client: clients.dynamodb, tableName: outboxTableName });
 let redrives = 0;
 /** Verify runs: each waits for {@link releaseVerify} when a test holds it. */
 let verifies = 0;
@@ -47,6 +52,7 @@ let reader: string;
 
 beforeAll(async () => {
   queues = await freshQueues(clients.sqs);
+  await ensureTable(clients.dynamodb, outboxTable, outboxTableName);
   app = createConsoleApp(consoleDeps());
   writer = await issueToken(SECRET, { subject: "writer" });
   reader = await issueToken(SECRET, { subject: "reader", scopes: ["payments:read"] });
@@ -58,7 +64,7 @@ function consoleDeps(): Parameters<typeof createConsoleApp>[0] {
     jwtSecret: () => SECRET,
     store: () => store,
     readModels: () => readModels,
-    deliveries: () => createOutboxDeliveries({ client: clients.dynamodb, tableName: stack.tables.outbox }),
+    deliveries: () => deliveries,
     redriveDeliveries: async () => {
       redrives += 1;
       return { requeued: 0, sweep: { swept: 0, caughtUp: 0, stillBehind: 0, failed: 0, published: 0 } };
@@ -369,6 +375,64 @@ describe("the console's pages", () => {
     const accepted = await post("http://console.test");
     expect(accepted.status).toBe(303);
     expect(redrives).toBe(before + 1);
+  });
+});
+
+describe("the delivery page", () => {
+  it("lists lagging deliveries and open failures a page at a time, with exact counts, and refuses a forged page link", async () => {
+    const at = (i: number) => new Date(Date.UTC(2026, 11, 1, 0, 0, i)).toISOString();
+    for (let i = 0; i < 30; i++) {
+      const paymentId = `pay_LAG${String(i).padStart(23, "0")}`;
+      const failed = i < 27 ? { key: `failure#kafka#${at(i)}`, failedAt: at(i) } : undefined;
+      await deliveries.saveCursor(
+        {
+          paymentId,
+          sink: "kafka",
+          delivered: 1,
+          latest: 3,
+          state: i < 27 ? "failed" : "lagging",
+          sweeps: 5,
+          since: at(i),
+          updatedAt: at(i),
+          revision: 1,
+          ...(failed ? { failureKey: failed.key } : {}),
+        },
+        undefined,
+        failed ? { openFailure: { paymentId, sink: "kafka", delivered: 1, latest: 3, ...failed } } : {},
+      );
+    }
+    const rowsOf = (page: string, heading: string) => {
+      const section = page.split(heading)[1]?.split("</table>")[0] ?? "";
+      return (section.match(/<tr>/g) ?? []).length - 1; // less the header row
+    };
+    const first = await (await app.request("/console/delivery", bearer(reader))).text();
+    expect(first).toContain("failed at kafka: 27");
+    expect(first).toContain("lagging at kafka: 3");
+    expect(rowsOf(first, "failed at kafka: 27")).toBe(25);
+    expect(rowsOf(first, "Open failure records")).toBe(25);
+    const next = first.match(/href="(\/console\/delivery\?list=failed%3Akafka&(?:amp;)?after=[^"#]+)/)?.[1];
+    expect(next).toBeDefined();
+    const second = await (await app.request(next!.replaceAll("&amp;", "&"), bearer(reader))).text();
+    expect(second).toContain("failed at kafka: 27 (a later page)");
+    expect(rowsOf(second, "failed at kafka: 27 (a later page)")).toBe(2);
+    const failuresNext = first.match(/href="(\/console\/delivery\?list=failures&(?:amp;)?after=[^"#]+)/)?.[1];
+    const failures = await (await app.request(failuresNext!.replaceAll("&amp;", "&"), bearer(reader))).text();
+    expect(rowsOf(failures, "Open failure records (a later page)")).toBe(2);
+
+    // A page link this console did not hand out: another list's key, or any JSON.
+    const forge = (key: unknown) => Buffer.from(JSON.stringify(key)).toString("base64url");
+    const handedOut = decodeURIComponent(next!.split("after=")[1]!);
+    for (const [list, after] of [
+      ["lagging:kafka", handedOut],
+      ["failed:kafka", forge({ pk: { S: "x" } })],
+      ["failures", forge({ ...JSON.parse(Buffer.from(handedOut, "base64url").toString()), extra: 1 })],
+    ]) {
+      const response = await app.request(
+        `/console/delivery?list=${encodeURIComponent(list!)}&after=${encodeURIComponent(after!)}`,
+        bearer(reader, { accept: "application/json" }),
+      );
+      expect({ list, status: response.status }).toEqual({ list, status: 400 });
+    }
   });
 });
 

@@ -12,6 +12,7 @@ import {
   TransactWriteCommand,
 } from "@aws-sdk/lib-dynamodb";
 import type { OutboxSink } from "@payments/topology";
+import { InvalidCursorError } from "./read-models";
 
 /** Where one payment's delivery to one sink stands (SPEC §5). */
 export interface DeliveryCursor {
@@ -100,6 +101,13 @@ export interface OutboxDeliveries {
     sink: OutboxSink,
     page?: { limit?: number; cursor?: Record<string, unknown> },
   ): Promise<{ items: DeliveryCursor[]; next?: Record<string, unknown> }>;
+  /** How many cursors are in a state, counted up to `max` (a page shows "max+" beyond it). */
+  countByState(state: Exclude<CursorState, "current">, sink: OutboxSink, max: number): Promise<number>;
+  /** One page of failure records, oldest first, and where the next page starts. */
+  pageFailures(
+    which: "open" | "resolved",
+    page?: { limit?: number; cursor?: Record<string, unknown> },
+  ): Promise<{ items: DeliveryFailure[]; next?: Record<string, unknown> }>;
   /** Failure records, open or resolved. */
   listFailures(
     which: "open" | "resolved",
@@ -107,6 +115,44 @@ export interface OutboxDeliveries {
   ): Promise<DeliveryFailure[]>;
   /** Deletes the given failure records. */
   deleteFailures(failures: readonly DeliveryFailure[]): Promise<number>;
+}
+
+/** Which listing of the `byState` index a page belongs to: cursors in a state at a sink, or failures. */
+export type DeliveryListing =
+  | { readonly state: Exclude<CursorState, "current">; readonly sink: OutboxSink }
+  | { readonly failures: "open" | "resolved" };
+
+const listingPartition = (listing: DeliveryListing) =>
+  "failures" in listing
+    ? listing.failures === "open"
+      ? FAILURE_OPEN
+      : FAILURE_RESOLVED
+    : `${listing.state}#${listing.sink}`;
+
+/** A page's start key as text for a link (base64url JSON), read back by {@link pageStartFrom}. */
+export const pageStartText = (key: Record<string, unknown>) =>
+  Buffer.from(JSON.stringify(key)).toString("base64url");
+
+/**
+ * A page's start key from a link, or {@link InvalidCursorError}: exactly the table's and the
+ * index's keys, short strings, in the listing it claims to continue. Nothing else reaches DynamoDB.
+ */
+export function pageStartFrom(text: string, listing: DeliveryListing): Record<string, string> {
+  let key: unknown;
+  try {
+    key = JSON.parse(Buffer.from(text, "base64url").toString());
+  } catch {
+    throw new InvalidCursorError();
+  }
+  const fields =
+    key && typeof key === "object" && !Array.isArray(key) ? (key as Record<string, unknown>) : {};
+  const names = ["pk", "sk", "gsi1pk", "gsi1sk"];
+  const shaped =
+    Object.keys(fields).length === names.length &&
+    names.every((name) => typeof fields[name] === "string" && (fields[name] as string).length <= 512) &&
+    fields.gsi1pk === listingPartition(listing);
+  if (!shaped) throw new InvalidCursorError();
+  return fields as Record<string, string>;
 }
 
 /** The map key of a (payment, sink) pair in {@link OutboxDeliveries.getCursors}. */
@@ -211,6 +257,41 @@ export function createOutboxDeliveries(options: {
         }),
       );
       return { items: (out.Items ?? []).map(toCursor), next: out.LastEvaluatedKey };
+    },
+
+    async countByState(state, sink, max) {
+      let count = 0;
+      let start: Record<string, unknown> | undefined;
+      do {
+        const out = await doc.send(
+          new QueryCommand({
+            TableName,
+            IndexName: "byState",
+            KeyConditionExpression: "gsi1pk = :state",
+            ExpressionAttributeValues: { ":state": `${state}#${sink}` },
+            Select: "COUNT",
+            Limit: Math.min(1000, max - count + 1),
+            ExclusiveStartKey: start,
+          }),
+        );
+        count += out.Count ?? 0;
+        start = out.LastEvaluatedKey;
+      } while (start && count <= max);
+      return count;
+    },
+
+    async pageFailures(which, page = {}) {
+      const out = await doc.send(
+        new QueryCommand({
+          TableName,
+          IndexName: "byState",
+          KeyConditionExpression: "gsi1pk = :which",
+          ExpressionAttributeValues: { ":which": which === "open" ? FAILURE_OPEN : FAILURE_RESOLVED },
+          Limit: page.limit ?? 50,
+          ExclusiveStartKey: page.cursor,
+        }),
+      );
+      return { items: (out.Items ?? []).map(toFailure), next: out.LastEvaluatedKey };
     },
 
     async listFailures(which, opts = {}) {

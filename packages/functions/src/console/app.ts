@@ -1,5 +1,12 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
-import { deliveryKey, type OutboxDeliveries, type ReadModelStore } from "@payments/adapters/dynamodb";
+import {
+  type DeliveryListing,
+  deliveryKey,
+  type OutboxDeliveries,
+  pageStartFrom,
+  pageStartText,
+  type ReadModelStore,
+} from "@payments/adapters/dynamodb";
 import {
   type CommandHandler,
   type EventStore,
@@ -24,7 +31,6 @@ import {
   problem,
   toProblem,
 } from "../api/problem";
-import { outboxStatus } from "../outbox-relay/operations";
 import type { SweepReport } from "../outbox-relay/relay";
 import type { PaymentService } from "../payments/payment-service";
 import type { ReplayResult } from "../projector/replay";
@@ -75,6 +81,9 @@ export interface ConsoleDeps {
 }
 
 const COOKIE = "console_token";
+/** Rows per list on the delivery page, and how far its counts go ("10000+" beyond). */
+const DELIVERY_PAGE = 25;
+const DELIVERY_COUNT_CAP = 10_000;
 const newId = monotonicFactory();
 
 const BASE = "/console";
@@ -483,12 +492,43 @@ export function createConsoleApp(deps: ConsoleDeps) {
   });
 
   app.get("/delivery", async (c) => {
-    const status = await outboxStatus(deps.deliveries());
+    const deliveries = deps.deliveries();
+    // Each list is one page of DELIVERY_PAGE rows; `list` and `after` continue one of them.
+    const continuing = c.req.query("list");
+    const after = c.req.query("after");
+    const startOf = (name: string, listing: DeliveryListing) =>
+      continuing === name && after ? pageStartFrom(after, listing) : undefined;
+    const sinks = await Promise.all(
+      outboxSinks.map(async (sink) => {
+        const listOf = async (state: "lagging" | "failed") => {
+          const name = `${state}:${sink}`;
+          const [count, page] = await Promise.all([
+            deliveries.countByState(state, sink, DELIVERY_COUNT_CAP),
+            deliveries.listByState(state, sink, {
+              limit: DELIVERY_PAGE,
+              cursor: startOf(name, { state, sink }),
+            }),
+          ]);
+          return { name, count, items: page.items, next: page.next && pageStartText(page.next) };
+        };
+        return { sink, failed: await listOf("failed"), lagging: await listOf("lagging") };
+      }),
+    );
+    const failures = await deliveries.pageFailures("open", {
+      limit: DELIVERY_PAGE,
+      cursor: startOf("failures", { failures: "open" }),
+    });
     return c.html(
       deliveryPage({
         viewer: c.get("viewer"),
-        sinks: outboxSinks.map((sink) => ({ sink, ...status.sinks[sink] })),
-        openFailures: status.openFailures,
+        sinks,
+        openFailures: {
+          name: "failures",
+          items: failures.items,
+          next: failures.next && pageStartText(failures.next),
+        },
+        countCap: DELIVERY_COUNT_CAP,
+        continuing: after ? continuing : undefined,
         notice:
           c.req.query("notice") === "redriven"
             ? `Redrive done: ${countOf(c, "requeued")} failed delivery(ies) requeued; ` +

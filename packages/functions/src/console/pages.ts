@@ -292,18 +292,38 @@ ${events.map(
   });
 }
 
+/** One page of a delivery list: its rows, how many there are in all, and where the next page starts. */
+export interface DeliveryList<T> {
+  readonly name: string;
+  readonly items: readonly T[];
+  readonly count?: number;
+  readonly next?: string;
+}
+
+const nextPageLink = (list: DeliveryList<unknown>, label: string) =>
+  list.next
+    ? html`<p><a href="/console/delivery?list=${encodeURIComponent(list.name)}&after=${encodeURIComponent(list.next)}#${list.name.replace(":", "-")}">Next ${label}</a></p>`
+    : "";
+
 export function deliveryPage(options: {
   viewer: Viewer;
   sinks: ReadonlyArray<{
     sink: OutboxSink;
-    lagging: readonly DeliveryCursor[];
-    failed: readonly DeliveryCursor[];
+    lagging: DeliveryList<DeliveryCursor>;
+    failed: DeliveryList<DeliveryCursor>;
   }>;
-  openFailures: readonly DeliveryFailure[];
+  openFailures: DeliveryList<DeliveryFailure>;
+  /** Counts are exact up to this, then shown as "cap+". */
+  countCap: number;
+  /** The list whose later page this is, if any. */
+  continuing?: string;
   notice?: string;
   now: Date;
 }): Html {
-  const pending = options.sinks.reduce((n, s) => n + s.lagging.length + s.failed.length, 0);
+  const shown = (n = 0) => (n > options.countCap ? `${options.countCap}+` : String(n));
+  const lists = options.sinks.flatMap((s) => [s.failed, s.lagging]);
+  const pending = lists.reduce((n, list) => n + (list.count ?? list.items.length), 0);
+  const later = (name: string) => (options.continuing === name ? " (a later page)" : "");
   return layout({
     title: "Delivery",
     viewer: options.viewer,
@@ -313,7 +333,7 @@ ${notice(options.notice)}
 <p>Every event goes to each sink in version order; a cursor per payment and sink says how far it got.
 A lagging delivery is retried by the sweeper every minute; after its retries it is marked failed and waits for a redrive.</p>
 <table><caption class="muted">Per sink</caption><thead><tr><th scope="col">Sink</th><th scope="col" class="num">Lagging</th><th scope="col" class="num">Failed</th></tr></thead>
-<tbody>${options.sinks.map((s) => html`<tr><td>${s.sink}</td><td class="num">${s.lagging.length}</td><td class="num">${s.failed.length}</td></tr>`)}</tbody></table>
+<tbody>${options.sinks.map((s) => html`<tr><td>${s.sink}</td><td class="num">${shown(s.lagging.count)}</td><td class="num">${shown(s.failed.count)}</td></tr>`)}</tbody></table>
 ${
   options.viewer.canWrite
     ? html`<form method="post" action="/console/delivery/redrive"><p><button type="submit">Redrive: retry every lagging and failed delivery now</button></p></form>`
@@ -323,17 +343,26 @@ ${
 ${
   pending === 0
     ? html`<p role="status">Every delivery is current: nothing lagging, nothing failed.</p>`
-    : html`<table>${cursorHead(true)}<tbody>${options.sinks.map((s) => cursorRows([...s.failed, ...s.lagging], options.now, true))}</tbody></table>`
+    : lists
+        .filter((list) => list.items.length > 0)
+        .map(
+          (
+            list,
+          ) => html`<h3 id="${list.name.replace(":", "-")}">${list.name.replace(":", " at ")}: ${shown(list.count)}${later(list.name)}</h3>
+<table>${cursorHead(true)}<tbody>${cursorRows(list.items, options.now, true)}</tbody></table>
+${nextPageLink(list, `page of ${list.name.replace(":", " at ")}`)}`,
+        )
 }
-<h2>Open failure records</h2>
+<h2 id="failures">Open failure records${later("failures")}</h2>
 ${
-  options.openFailures.length === 0
+  options.openFailures.items.length === 0
     ? html`<p>None.</p>`
     : html`<table><thead><tr><th scope="col">Payment</th><th scope="col">Sink</th><th scope="col">Failed at</th><th scope="col" class="num">Delivered up to</th><th scope="col" class="num">Latest</th><th scope="col">Error</th></tr></thead><tbody>
-${options.openFailures.map(
+${options.openFailures.items.map(
   (f) =>
     html`<tr><td><a href="/console/payments/${encodeURIComponent(f.paymentId)}"><code>${f.paymentId}</code></a></td><td>${f.sink}</td><td>${time(f.failedAt)}</td><td class="num">${f.delivered}</td><td class="num">${f.latest}</td><td>${f.error ?? "–"}</td></tr>`,
-)}</tbody></table>`
+)}</tbody></table>
+${nextPageLink(options.openFailures, "page of failure records")}`
 }`,
   });
 }
