@@ -1,6 +1,6 @@
 import { apiThrottling, functionHandlers } from "../packages/topology/src";
 import { payos, stripe, zalopay } from "./config";
-import { fraudEnvironment, lambdaDefaults } from "./functions";
+import { fraudEnvironment, lambdaDefaults, tokenEnvironment } from "./functions";
 import { secrets } from "./secrets";
 import { eventStore, idempotencyKeys, readModels } from "./storage";
 
@@ -38,5 +38,5 @@ api.route("$default", {
     secrets.PayOSChecksumKey,
     secrets.JwtSecret,
   ],
-  environment: fraudEnvironment,
+  environment: { ...fraudEnvironment, ...tokenEnvironment },
 });

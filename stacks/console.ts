@@ -1,5 +1,6 @@
 import { functionHandlers } from "../packages/topology/src";
 import { api } from "./api";
+import { tokenEnvironment } from "./functions";
 import { relayFunction } from "./outbox";
 import { orderDlq, orderQueue } from "./queues";
 import { secrets } from "./secrets";
@@ -16,6 +17,7 @@ export const operationsConsole = new sst.aws.Function("OperationsConsole", {
   handler: functionHandlers.console,
   timeout: "30 seconds",
   link: [...relayFunction.link, readModels, transactionLog, orderQueue, orderDlq, secrets.JwtSecret],
+  environment: { ...relayFunction.environment, ...tokenEnvironment },
 });
 
 api.route("ANY /console", operationsConsole.arn);
