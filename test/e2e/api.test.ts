@@ -167,7 +167,10 @@ describe("the REST API: payments", () => {
     // Each 409 is our own rule, holding back what is pending, not the Stripe proxy's over-refund check:
     // only the one refund that was let through ever reached Stripe.
     for (const refused of results.filter((r) => r.status === 409))
-      expect(refused.body).toMatchObject({ type: "/problems/lifecycle-rule", rule: "refund_exceeds_captured" });
+      expect(refused.body).toMatchObject({
+        type: "/problems/lifecycle-rule",
+        rule: "refund_exceeds_captured",
+      });
     const refundCalls = proxy.calls().filter((c) => c.paymentId === id && c.path.startsWith("/v1/refunds"));
     expect(refundCalls.map((c) => c.method)).toEqual(["POST"]);
     const view = await call("GET", `/payments/${id}`);

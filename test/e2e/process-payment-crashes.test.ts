@@ -141,6 +141,10 @@ async function settledPayment(orderId: string, status: string) {
 const ledgerOf = (orderId: string) =>
   proxy.ledger().byOrder.get(orderId) ?? { intents: 0, authorizations: 0, charges: 0, refunds: 0 };
 
+/** Waits until the handler has seen the second receive: its outcome is pushed after it returns. */
+const secondReceive = (seen: readonly string[]) =>
+  eventually(() => (seen.length >= 2 ? true : undefined), { what: "the second receive" });
+
 describe("process-payment across crash windows, redelivered by SQS", () => {
   it("Stripe confirmed but the answer was lost: the redelivery records the charge, and charges nothing more", async () => {
     const { seen, send } = await drive({});
@@ -151,6 +155,7 @@ describe("process-payment across crash windows, redelivered by SQS", () => {
     await send(o);
     const { events } = await settledPayment(o.order_id, "captured");
     await eventually(() => (seen.length >= 2 ? true : undefined), { what: "the redelivery" });
+    await secondReceive(seen);
     expect(seen).toEqual(["1✗", "2✓"]);
     expect(events.map((e) => e.type)).toEqual([
       "PaymentInitiated",
@@ -172,8 +177,12 @@ describe("process-payment across crash windows, redelivered by SQS", () => {
     await eventually(() => (seen.length >= 1 ? true : undefined), { what: "the first delivery" });
     proxy.forgetIdempotencyKeys();
     await settledPayment(o.order_id, "captured");
+    await secondReceive(seen);
     expect(seen).toEqual(["1✗", "2✓"]);
     expect(ledgerOf(o.order_id)).toMatchObject({ intents: 1, charges: 1 });
+    // Confirmed once, by the first receive (whose answer was lost): the second read the intent.
+    const confirms = proxy.calls().filter((c) => c.orderId === o.order_id && c.path.endsWith("/confirm"));
+    expect(confirms.map((c) => c.fault)).toEqual(["lost"]);
   }, 40_000);
 
   it("the intent was created but recording it failed: the redelivery continues that intent, one charge", async () => {
@@ -181,6 +190,7 @@ describe("process-payment across crash windows, redelivered by SQS", () => {
     const o = order();
     await send(o);
     const { state } = await settledPayment(o.order_id, "captured");
+    await secondReceive(seen);
     expect(seen).toEqual(["1✗", "2✓"]);
     expect(state).toMatchObject({ amountCaptured: 2599 });
     // Stripe answered the second create from its idempotency cache: one intent, one charge.
@@ -192,6 +202,7 @@ describe("process-payment across crash windows, redelivered by SQS", () => {
     const o = order();
     await send(o);
     await settledPayment(o.order_id, "captured");
+    await secondReceive(seen);
     expect(seen).toEqual(["1✗", "2✓"]);
     expect(await activity.read(o.customer_id, new Date())).toMatchObject({
       paymentsLastHour: 1,
@@ -215,6 +226,7 @@ describe("process-payment across crash windows, redelivered by SQS", () => {
     const o = order();
     await send(o);
     await settledPayment(o.order_id, "captured");
+    await secondReceive(seen);
     expect(seen).toEqual(["1✗", "2✓"]);
     expect(await activity.read(o.customer_id, new Date())).toMatchObject({
       paymentsLastHour: 1,
@@ -227,6 +239,7 @@ describe("process-payment across crash windows, redelivered by SQS", () => {
     const o = { ...order(), payment_method_id: "pm_card_chargeDeclined" };
     await send(o);
     const { events } = await settledPayment(o.order_id, "failed");
+    await secondReceive(seen);
     expect(seen).toEqual(["1✗", "2✓"]);
     expect(events.at(-1)).toMatchObject({ type: "PaymentFailed", data: { code: "card_declined" } });
     expect(await activity.read(o.customer_id, new Date())).toMatchObject({ declinesLastDay: 1 });

@@ -462,8 +462,10 @@ describe("process-payment on the real queue, through the SQS driver", () => {
         ...(groupId ? { MessageGroupId: groupId } : {}),
       }),
     );
-  const drive = (queue: Awaited<ReturnType<typeof freshQueues>>["main"]) => {
-    const seen: Array<{ messageId: string; receiveCount: string; failed: boolean }> = [];
+  /** Each record an invocation handled: its receive, its outcome, and when that invocation ran (ms). */
+  type Seen = Array<{ messageId: string; receiveCount: string; failed: boolean; from: number; to: number }>;
+  const drive = (queue: Awaited<ReturnType<typeof freshQueues>>["main"], into?: Seen) => {
+    const seen: Seen = into ?? [];
     drivers.push(
       startSqsDriver({
         sqs: clients.sqs,
@@ -471,13 +473,17 @@ describe("process-payment on the real queue, through the SQS driver", () => {
         fn: { name: "process-payment" },
         batchWindowMs: 300,
         handler: async (event, ctx) => {
+          const from = performance.now();
           const response = await handler(event, ctx);
+          const to = performance.now();
           const failed = new Set(response.batchItemFailures.map((f) => f.itemIdentifier));
           seen.push(
             ...event.Records.map((r) => ({
               messageId: r.messageId,
               receiveCount: r.attributes.ApproximateReceiveCount,
               failed: failed.has(r.messageId),
+              from,
+              to,
             })),
           );
           return response;
@@ -532,26 +538,46 @@ describe("process-payment on the real queue, through the SQS driver", () => {
   }, 60_000);
 
   it("makes one payment, and one charge, of one order sent twice at once, with Stripe's 409 for a key in flight", async () => {
-    const queues = await freshQueues(clients.sqs);
+    // Redeliveries that meet the slowed confirm fail until it is done: room for them before the DLQ.
+    const queues = await freshQueues(clients.sqs, { maxReceiveCount: 10 });
+    // Two concurrent pollers, as Lambda scales out: while one invocation waits on Stripe, the
+    // other takes the message SQS makes visible again.
     const seen = drive(queues.main);
+    drive(queues.main, seen);
     const order = orderId();
     const body = formatA(order);
-    // Slow Stripe down so that both deliveries are in flight together, as production's race would be.
-    proxy.injectFaults([{ orderId: order, respond: "slow", delayMs: 300 }]);
+    // Stripe slows the first confirm down well past the visibility timeout (2 s here), so that a
+    // redelivery handled by the other poller continues the same payment while that confirm is still
+    // in flight; a later one finds it charged.
+    proxy.injectFaults([
+      { orderId: order, pathIncludes: "/confirm", respond: "slow", delayMs: 6_000, times: 1 },
+    ]);
     const ids = [
       (await send(queues.main.url, body)).MessageId!,
       (await send(queues.main.url, body)).MessageId!,
     ];
-    // Each delivery ends done: the winner charges; the loser is retried by SQS and finds it charged.
+    // Each delivery ends done: the winner charges; the others are retried by SQS and find it charged.
     await eventually(
       () => (ids.every((id) => seen.some((s) => s.messageId === id && !s.failed)) ? true : undefined),
-      { timeoutMs: 30_000, what: "both deliveries done" },
+      { timeoutMs: 40_000, what: "both deliveries done" },
     );
     const payment = await paymentOf(order);
     expect(foldPayment(payment!.events).state).toMatchObject({ status: "captured", amountCaptured: 2599 });
     expect(payment!.events.filter((e) => e.type === "PaymentInitiated")).toHaveLength(1);
     expect(ledgerOf(order)).toEqual({ intents: 1, authorizations: 0, charges: 1, refunds: 0 });
-  }, 45_000);
+    // The race happened: Stripe answered 409 to a request whose idempotency key was still in flight,
+    // and the invocation that got it overlapped the one whose confirm was slowed.
+    const conflicts = proxy.calls().filter((c) => c.orderId === order && c.status === 409);
+    expect(conflicts.length).toBeGreaterThan(0);
+    const confirmed = proxy
+      .calls()
+      .filter((c) => c.orderId === order && c.path.endsWith("/confirm") && c.status === 200);
+    expect(confirmed).toHaveLength(1);
+    expect(conflicts.every((c) => c.idempotencyKey === confirmed[0]!.idempotencyKey)).toBe(true);
+    const winner = seen.find((s) => !s.failed && s.receiveCount === "1");
+    const overlapping = seen.filter((s) => s.failed && winner && s.from < winner.to && winner.from < s.to);
+    expect(overlapping.length).toBeGreaterThan(0);
+  }, 60_000);
 
   it("keeps one message group's payments in order on a FIFO queue, even when one fails and is retried", async () => {
     const queues = await freshQueues(clients.sqs, { fifo: true });

@@ -4,8 +4,11 @@ import { ensureQueues } from "@payments/local";
 import type { QueueDefinition } from "@payments/topology";
 import { TEST_VISIBILITY_TIMEOUT_SECONDS } from "./global-setup";
 
-/** A queue and its DLQ (redrive after 3 receives) of a test's own, so that tests never share messages. */
-export async function freshQueues(sqs: SQSClient, { fifo = false } = {}) {
+/**
+ * A queue and its DLQ (redrive after 3 receives, or `maxReceiveCount`) of a test's own, so that
+ * tests never share messages.
+ */
+export async function freshQueues(sqs: SQSClient, { fifo = false, maxReceiveCount = 3 } = {}) {
   const suffix = randomUUID().slice(0, 8);
   const definitions: Record<"main" | "dlq", QueueDefinition> = {
     dlq: { name: `Dlq${suffix}`, fifo, contentBasedDeduplication: fifo, visibilityTimeoutSeconds: 30 },
@@ -14,7 +17,7 @@ export async function freshQueues(sqs: SQSClient, { fifo = false } = {}) {
       fifo,
       contentBasedDeduplication: fifo,
       visibilityTimeoutSeconds: 30,
-      deadLetter: { queue: `Dlq${suffix}`, maxReceiveCount: 3 },
+      deadLetter: { queue: `Dlq${suffix}`, maxReceiveCount },
     },
   };
   return ensureQueues(sqs, definitions, {
