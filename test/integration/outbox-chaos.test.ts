@@ -15,7 +15,7 @@ import {
   createOutboxDeliveries,
   type OutboxDeliveries,
 } from "@payments/adapters/dynamodb";
-import { createEventBridgePublisher, createKafkaPublisher } from "@payments/adapters/outbox";
+import { createEventBridgePublisher, createKafkaPublisher, type Publisher } from "@payments/adapters/outbox";
 import type { RecordedEvent } from "@payments/core";
 import type { PaymentEvent } from "@payments/events";
 import { createOrderStatusWriter } from "@payments/functions/order-status/order-status";
@@ -84,6 +84,9 @@ let startBroker: () => Promise<{ brokers: string[]; stop: () => Promise<void> }>
 let proxy: Awaited<ReturnType<typeof startEventBridgeFaultProxy>>;
 let deliveries: OutboxDeliveries;
 let crashes = 0;
+/** Kafka publishes that delivered less than they were given, while the broker was down. */
+let kafkaFailedDuringOutage = 0;
+let kafkaDown = false;
 let crashRate = 0.05;
 const tables = { outbox: `outbox-${suffix}`, orders: `orders-${suffix}` };
 let queues: Awaited<ReturnType<typeof chaosQueues>>;
@@ -158,11 +161,13 @@ beforeAll(async () => {
   });
   const publishers = [
     createEventBridgePublisher({ client: eventBridge, busName, source: "payments", backoffMs: 20 }),
-    createKafkaPublisher({
-      connection: { brokers: kafka.brokers },
-      topic: "payments.events",
-      cooldownMs: 1000,
-    }),
+    countingOutageFailures(
+      createKafkaPublisher({
+        connection: { brokers: kafka.brokers },
+        topic: "payments.events",
+        cooldownMs: 1000,
+      }),
+    ),
   ];
   cleanups.push(
     () => Promise.all(publishers.map((p) => p.close())),
@@ -217,6 +222,21 @@ afterAll(async () => {
   for (const client of Object.values(clients)) client.destroy();
 });
 
+/** The Kafka publisher, counting the publishes that fell short while the broker was down. */
+function countingOutageFailures(publisher: Publisher): Publisher {
+  return {
+    ...publisher,
+    sink: publisher.sink,
+    ready: () => publisher.ready(),
+    close: () => publisher.close(),
+    async publish(events) {
+      const result = await publisher.publish(events);
+      if (kafkaDown && result.delivered.size < events.length) kafkaFailedDuringOutage++;
+      return result;
+    },
+  };
+}
+
 function stepsOf(orderId: string, amount: number, kind: number): PaymentEvent[][] {
   const initiated = sampleEvent("PaymentInitiated", { orderId, amount, currency: "usd" });
   const screened = sampleEvent("PaymentScreened");
@@ -256,11 +276,21 @@ describe("the outbox relay under faults", () => {
     const outage = (async () => {
       await eventually(() => (next >= PAYMENTS / 3 ? true : undefined), { timeoutMs: 120_000 });
       await kafka.stop();
+      kafkaDown = true;
       await new Promise((r) => setTimeout(r, 10_000));
+      kafkaDown = false;
       kafka = await startBroker();
     })();
     await Promise.all([...writers, outage]);
     phase("appended");
+    // Each injected fault fired: relay crashes, failed entries and failed requests at the bus,
+    // and Kafka publishes that failed while the broker was down.
+    expect({
+      crashes: crashes > 0,
+      failedEntries: proxy.counts().failedEntries > 0,
+      failedRequests: proxy.counts().failedRequests > 0,
+      kafkaFailedDuringOutage: kafkaFailedDuringOutage > 0,
+    }).toEqual({ crashes: true, failedEntries: true, failedRequests: true, kafkaFailedDuringOutage: true });
 
     // The faults clear; everything must then drain on its own (the stream path and the sweeper).
     proxy.faults.entryFailureRate = 0;
@@ -377,7 +407,12 @@ describe("the outbox relay under faults", () => {
         duplicateRate: Number((busArrivals.duplicates / ids.size).toFixed(4)),
         lost: ids.size - [...ids].filter((id) => busArrivals.unique.has(id)).length,
       },
-      faults: { ...proxy.counts(), injectedCrashes: crashes, kafkaOutageSeconds: 10 },
+      faults: {
+        ...proxy.counts(),
+        injectedCrashes: crashes,
+        kafkaOutageSeconds: 10,
+        kafkaFailedDuringOutage,
+      },
       orderStatus: { applied: shuffled.length, backwards },
       secondsSinceStart: phases,
       behindOverTime: trace.filter((_, i) => i % 5 === 0).join(" "),

@@ -115,6 +115,33 @@ describe("the projector", () => {
       ),
       propertyRuns(60),
     );
+    // Not only fold against fold: a few views checked field by field against values written here.
+    for (const [length, want] of [
+      [1, { status: "initiated", amountCaptured: 0, amountRefunded: 0, version: 1 }],
+      [4, { status: "authorized", amountCaptured: 0, amountRefunded: 0, version: 4 }],
+      [5, { status: "captured", amountCaptured: 2599, amountRefunded: 0, version: 5 }],
+      [7, { status: "partially_refunded", amountCaptured: 2599, amountRefunded: 1, version: 7 }],
+    ] as const) {
+      const customerId = `cus-${ulid()}`;
+      const events = await appendHistory(history(customerId).slice(0, length));
+      const shuffled = [...events].reverse();
+      expect(
+        (await handler({ Records: shuffled.map((e, i) => streamRecord(e, i)) })).batchItemFailures,
+      ).toEqual([]);
+      const view = await readModels.getView(events[0]!.paymentId);
+      expect(view).toMatchObject({
+        ...want,
+        paymentId: events[0]!.paymentId,
+        transactionId: `txn-${events[0]!.paymentId}`,
+        orderId: "ord-10001",
+        customerId,
+        amount: 2599,
+        currency: "usd",
+        flags: [],
+        createdAt: events[0]!.occurredAt,
+        updatedAt: events[length - 1]!.occurredAt,
+      });
+    }
   }, 240_000);
 
   it("never moves a view backwards: an older record after a newer one changes nothing", async () => {
@@ -126,6 +153,17 @@ describe("the projector", () => {
       version: 7,
       status: "partially_refunded",
     });
+    // The guarded writes themselves, called with an older version against DynamoDB Local: refused.
+    const older = foldPaymentView(events.slice(0, 4))!;
+    expect(older).toMatchObject({ version: 4, status: "authorized" });
+    expect(await readModels.putView(older)).toBe(false);
+    expect(await readModels.putTransactionLog(older)).toBe(false);
+    // The same version again is refused too, unless it is a repair.
+    const latest = foldPaymentView(events)!;
+    expect(await readModels.putView(latest)).toBe(false);
+    expect(await readModels.putView(latest, { repair: true })).toBe(true);
+    expect(await readModels.getView(events[0]!.paymentId)).toEqual(latest);
+    expect(await readModels.getTransactionLog(latest.transactionId)).toMatchObject({ payment_version: 7 });
   });
 
   it.each([
