@@ -19,6 +19,7 @@ import { PayOS } from "@payos/node";
 import fc from "fast-check";
 import Stripe from "stripe";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startDynamoCountProxy } from "../helpers/dynamo-count-proxy";
 import { eventually } from "../helpers/eventually";
 import { captureConsole, silenceConsole } from "../helpers/output";
 import { propertyRuns } from "../helpers/property";
@@ -34,6 +35,7 @@ let payosEmulator: PayOSEmulator;
 let app: { request: (path: string, init?: RequestInit) => Response | Promise<Response> };
 let token: string;
 let restoreConsole: () => void;
+let dynamoCounter: Awaited<ReturnType<typeof startDynamoCountProxy>>;
 
 beforeAll(async () => {
   restoreConsole = silenceConsole();
@@ -57,12 +59,16 @@ beforeAll(async () => {
     }),
     { POWERTOOLS_DEV: "true" },
   );
+  // The API reaches DynamoDB through a counting proxy: a test can see a transaction not attempted.
+  dynamoCounter = await startDynamoCountProxy(stack.dynamoEndpoint);
+  process.env.AWS_ENDPOINT_URL_DYNAMODB = dynamoCounter.url;
   ({ app } = await import("@payments/functions/api"));
   const { issueToken } = await import("@payments/functions/api/auth");
   token = await issueToken(secrets.JwtSecret);
 });
 afterAll(async () => {
   restoreConsole();
+  await dynamoCounter.stop();
   await proxy.stop();
   await zaloEmulator.stop();
   await payosEmulator.stop();
@@ -144,10 +150,19 @@ describe("Stripe webhooks", () => {
       currency: "usd",
       metadata: { paymentId: id },
     });
+    const transactions: number[] = [];
     for (let i = 0; i < 3; i++) {
+      const before = dynamoCounter.count("TransactWriteItems");
       const response = await post("/webhooks/stripe", event.payload, { "stripe-signature": event.header });
       expect(response.status).toBe(200);
+      transactions.push(dynamoCounter.count("TransactWriteItems") - before);
     }
+    // The first delivery appends in one transaction with its dedupe row; the repeats find the row
+    // and attempt no transaction at all (the decider would have ignored them anyway: unobservable).
+    expect(transactions).toEqual([1, 0, 0]);
+    expect(
+      await store.findOwner({ kind: "webhookEvent", value: `stripe:${JSON.parse(event.payload).id}` }),
+    ).toBe(id);
     expect((await typesOf(id)).filter((t) => t === "PaymentCaptured")).toHaveLength(1);
     expect(await viewOf(id)).toMatchObject({ status: "captured", amountCaptured: 5_000 });
   });
