@@ -150,16 +150,28 @@ describe("Stripe webhooks", () => {
       currency: "usd",
       metadata: { paymentId: id },
     });
-    const transactions: number[] = [];
+    const work: Array<{ transactions: number; streamReads: number }> = [];
     for (let i = 0; i < 3; i++) {
-      const before = dynamoCounter.count("TransactWriteItems");
+      const before = {
+        transactions: dynamoCounter.count("TransactWriteItems"),
+        reads: dynamoCounter.count("Query"),
+      };
       const response = await post("/webhooks/stripe", event.payload, { "stripe-signature": event.header });
       expect(response.status).toBe(200);
-      transactions.push(dynamoCounter.count("TransactWriteItems") - before);
+      work.push({
+        transactions: dynamoCounter.count("TransactWriteItems") - before.transactions,
+        streamReads: dynamoCounter.count("Query") - before.reads,
+      });
     }
-    // The first delivery appends in one transaction with its dedupe row; the repeats find the row
-    // and attempt no transaction at all (the decider would have ignored them anyway: unobservable).
-    expect(transactions).toEqual([1, 0, 0]);
+    // The first delivery reads the stream and appends in one transaction with its dedupe row. A
+    // repeat finds that row and stops there: no stream read, no transaction (the decider would
+    // also ignore it, so its events alone could not show the dedupe working).
+    expect(work[0]!.transactions).toBe(1);
+    expect(work[0]!.streamReads).toBeGreaterThan(0);
+    expect(work.slice(1)).toEqual([
+      { transactions: 0, streamReads: 0 },
+      { transactions: 0, streamReads: 0 },
+    ]);
     expect(
       await store.findOwner({ kind: "webhookEvent", value: `stripe:${JSON.parse(event.payload).id}` }),
     ).toBe(id);
