@@ -18,6 +18,14 @@ import { consumeTopic, drainQueue } from "../helpers/relay";
  */
 let dev: RunningDev | undefined;
 
+/** The environment for a CLI run against the dev stack: the test run's own links removed. */
+function withoutTestLinks(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const key of Object.keys(env))
+    if (key.startsWith("SST_RESOURCE_") || key.startsWith("AWS_ENDPOINT_URL")) delete env[key];
+  return env;
+}
+
 afterAll(() => dev?.kill());
 
 describe("npm run dev", () => {
@@ -115,6 +123,54 @@ describe("npm run dev", () => {
       await consumer.stop();
     }
 
+    // npm run simulate against this stack, as a user runs it: 100 orders, its exit code, and its
+    // report's counts against the Stripe proxy's own ledger of the run.
+    const simulated = spawnSync(
+      "npm",
+      ["run", "--silent", "simulate", "--", "--payments", "100", "--stack", join(dev.dir, "stack.json")],
+      { env: withoutTestLinks(), encoding: "utf8", timeout: 300_000 },
+    );
+    const report = `${simulated.stdout}${simulated.stderr}`;
+    expect({ code: simulated.status, report: report.slice(-1500) }).toMatchObject({ code: 0 });
+    const figure = (pattern: RegExp) => Number(report.match(pattern)?.[1] ?? Number.NaN);
+    const run = report.match(/run (\S+)\n/)?.[1];
+    const counts = {
+      orders: figure(/simulate: (\d+) orders/),
+      captured: figure(/captured (\d+)/),
+      authorized: figure(/authorized for review (\d+)/),
+      declined: figure(/failed \(declined\)\s+(\d+)/),
+      declinedSent: figure(/failed \(declined\)\s+\d+ of (\d+)/),
+      rejected: figure(/rejected \(fraud\)\s+(\d+)/),
+      malformed: figure(/malformed\s+(\d+) sent/),
+      noOutcome: figure(/no outcome\s+(\d+)/),
+      dlq: figure(/DLQ'd\s+(\d+)/),
+      morePayments: figure(/→ (\d+) order\(s\) with more than one payment/),
+      charges: figure(/Stripe charges\s+(\d+)/),
+      chargedTwice: figure(/(\d+) order\(s\) charged more than once/),
+    };
+    expect(counts.orders).toBe(100);
+    expect(counts.captured + counts.authorized + counts.declined + counts.rejected + counts.malformed).toBe(
+      100,
+    );
+    expect(counts.declined).toBe(counts.declinedSent);
+    expect({
+      noOutcome: counts.noOutcome,
+      dlq: counts.dlq,
+      more: counts.morePayments,
+      twice: counts.chargedTwice,
+    }).toEqual({ noOutcome: 0, dlq: 0, more: 0, twice: 0 });
+    const ledger = (await (
+      await fetch(`${stack.stripeUrl}/_proxy/ledger?orderPrefix=sim-${run}-`)
+    ).json()) as {
+      orders: Record<string, { charges: number }>;
+    };
+    const charged = Object.values(ledger.orders).filter((o) => o.charges > 0);
+    expect({ charges: counts.charges, captured: counts.captured }).toEqual({
+      charges: charged.length,
+      captured: charged.length,
+    });
+    expect(charged.every((o) => o.charges === 1)).toBe(true);
+
     // Ctrl-C: the process group gets SIGINT, as a terminal sends it; everything stops.
     const exited = dev.interrupt();
     // npm itself ends on the signal, as in a terminal; what matters is that dev stopped what it started.
@@ -130,7 +186,7 @@ describe("npm run dev", () => {
       { timeoutMs: 30_000, what: "every port of the dev stack to close" },
     );
     await eventually(() => (output().includes("dev: stopping") ? true : undefined), { timeoutMs: 5000 });
-  }, 300_000);
+  }, 600_000);
 
   it("takes the providers' word over real HTTP: an underpaid ZaloPay order, a dashboard refund, a PayOS link paid after its cancel", async () => {
     const providers = await startDev();
@@ -271,9 +327,7 @@ describe("npm run dev", () => {
       ).json();
     const since = new Date(Date.now() - 60_000).toISOString();
     const reconcile = (...args: string[]) => {
-      const env: NodeJS.ProcessEnv = { ...process.env };
-      for (const key of Object.keys(env))
-        if (key.startsWith("SST_RESOURCE_") || key.startsWith("AWS_ENDPOINT_URL")) delete env[key];
+      const env = withoutTestLinks();
       const run = spawnSync(
         "npm",
         ["run", "--silent", "reconcile", "--", "--stack", join(running.dir, "stack.json"), ...args],

@@ -16,6 +16,7 @@ export interface DevStack {
   tables: { readModels: string; orders: string; events: string; transactionLog: string };
   queues: { orders: string; ordersDlq: string; downstream: string };
   kafka: { brokers: string[]; topic: string };
+  stripeUrl: string;
   stripe: { url: string; dashboardRefundsUrl: string };
   providers: { zalopay: { url: string; appId: number }; payos: { url: string } };
 }
