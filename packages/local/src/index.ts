@@ -22,5 +22,6 @@ export * from "./resources/sqs-queues";
 export * from "./services/dynamodb-local";
 export * from "./services/kafka";
 export * from "./services/moto";
+export * from "./services/schemathesis";
 export * from "./services/stripe-mock";
 export * from "./stripe-proxy";

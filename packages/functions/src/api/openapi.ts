@@ -58,6 +58,120 @@ const command = (summary: string, body: string, extra: object = {}) => ({
   ...extra,
 });
 
+/** A problem+json answer of the webhook routes, as every other route answers it. */
+const webhookProblem = (description: string) => ({
+  description,
+  content: { "application/problem+json": { schema: ref("Problem") } },
+});
+/** ZaloPay's own reply shape (SPEC §4.3): `return_code` 1 success, 0 call back again, -1 refused. */
+const zaloPayReply = (description: string, codes: number[]) => ({
+  description,
+  ...json({
+    type: "object",
+    required: ["return_code", "return_message"],
+    properties: { return_code: { type: "integer", enum: codes }, return_message: { type: "string" } },
+  }),
+});
+const tooLarge = webhookProblem("a body over 64 KB");
+
+/**
+ * The three webhook routes, each with its provider's request and reply shapes (SPEC §4.3): a
+ * provider reads our answer in its own format, ZaloPay's refusals included.
+ */
+const WEBHOOKS = {
+  stripe: {
+    summary: "stripe notifications, verified over the raw body (also at /webhook/stripe)",
+    parameters: [
+      {
+        name: "Stripe-Signature",
+        in: "header",
+        required: false,
+        description: "t=<timestamp>,v1=<hex HMAC-SHA256 of the timestamp, a dot and the body>; 300 s tolerance",
+        schema: { type: "string" },
+      },
+    ],
+    requestBody: {
+      required: true,
+      ...json({
+        type: "object",
+        description: "a Stripe event",
+        properties: { id: { type: "string" }, type: { type: "string" }, data: { type: "object" } },
+      }),
+    },
+    responses: {
+      "200": {
+        description:
+          "received: handled (recorded, unapplied, a duplicate, nothing new) or a type not handled",
+        ...json({
+          type: "object",
+          required: ["received", "handled"],
+          properties: {
+            received: { const: true },
+            handled: { type: "boolean" },
+            type: { type: "string" },
+            outcome: { type: "string" },
+          },
+        }),
+      },
+      "400": webhookProblem("signed, but with an amount or currency no payment can hold"),
+      "401": webhookProblem("the signature does not verify, or is older than 300 s"),
+      "413": tooLarge,
+    },
+  },
+  zalopay: {
+    summary: "zalopay notifications, verified over the raw body (also at /webhook/zalopay)",
+    requestBody: {
+      required: true,
+      ...json({
+        type: "object",
+        description: "ZaloPay's callback: mac = hex HMAC-SHA256(key2, data)",
+        required: ["data", "mac"],
+        properties: { data: { type: "string" }, mac: { type: "string" }, type: { type: "integer" } },
+      }),
+    },
+    responses: {
+      "200": zaloPayReply(
+        "1: recorded (or not a payment callback); 0: a transient failure, call back again",
+        [1, 0],
+      ),
+      "400": zaloPayReply("the mac verifies but the data is not a ZaloPay payment callback", [-1]),
+      "401": zaloPayReply("the mac does not verify (mac not equal)", [-1]),
+      "413": tooLarge,
+    },
+  },
+  payos: {
+    summary: "payos notifications, verified over the raw body (also at /webhook/payos)",
+    requestBody: {
+      required: true,
+      ...json({
+        type: "object",
+        description: "PayOS's webhook: signature = hex HMAC-SHA256(checksum key, data's keys sorted)",
+        required: ["data", "signature"],
+        properties: {
+          code: { type: "string" },
+          desc: { type: "string" },
+          success: { type: "boolean" },
+          data: { type: "object" },
+          signature: { type: "string" },
+        },
+      }),
+    },
+    responses: {
+      "200": {
+        description: "received; handled is false for a signed data.code other than 00 (no money moved)",
+        ...json({
+          type: "object",
+          required: ["success"],
+          properties: { success: { const: true }, handled: { type: "boolean" } },
+        }),
+      },
+      "400": webhookProblem("signed, but its data is not a PayOS payment this service can read"),
+      "401": webhookProblem("the signature does not verify"),
+      "413": tooLarge,
+    },
+  },
+};
+
 /** The OpenAPI 3.1 document of the API, generated from the same zod schemas the routes validate with. */
 export function openApiDocument(): Record<string, unknown> {
   return {
@@ -165,21 +279,9 @@ export function openApiDocument(): Record<string, unknown> {
       "/payments/{id}/capture": { post: command("Collect a held payment, in full or in part", "Capture") },
       "/payments/{id}/refund": { post: command("Refund captured money, in full or in part", "Refund") },
       "/payments/{id}/cancel": { post: command("Release a hold that was never captured", "Cancel") },
-      ...Object.fromEntries(
-        ["stripe", "zalopay", "payos"].map((provider) => [
-          `/webhooks/${provider}`,
-          {
-            post: {
-              summary: `${provider} notifications, verified over the raw body (also at /webhook/${provider})`,
-              requestBody: { required: true, ...json({ type: "object" }) },
-              responses: {
-                "200": { description: "received, in the provider's reply format" },
-                ...problems(401),
-              },
-            },
-          },
-        ]),
-      ),
+      "/webhooks/stripe": { post: WEBHOOKS.stripe },
+      "/webhooks/zalopay": { post: WEBHOOKS.zalopay },
+      "/webhooks/payos": { post: WEBHOOKS.payos },
     },
   };
 }
