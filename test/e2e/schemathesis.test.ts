@@ -1,5 +1,8 @@
 import { spawn } from "node:child_process";
+import { mkdtempSync } from "node:fs";
 import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { serve } from "@hono/node-server";
 import {
   ensureSchemathesis,
