@@ -53,7 +53,9 @@ afterAll(async () => {
 /** Runs `st` to its end, without blocking the event loop (the API it tests runs in this process). */
 function schemathesis(args: string[]): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve, reject) => {
+    // Its cache of crashes goes in a directory of its own, not in the checkout.
     const child = spawn(st, args, {
+      cwd: mkdtempSync(join(tmpdir(), "schemathesis-")),
       env: { ...process.env, NO_COLOR: "1", SCHEMATHESIS_TELEMETRY: "false" },
     });
     let output = "";
