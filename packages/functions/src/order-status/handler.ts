@@ -1,10 +1,11 @@
 import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
+import { MetricUnit } from "@aws-lambda-powertools/metrics";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { createDynamoEventStore } from "@payments/adapters/dynamodb";
 import type { Context, SQSEvent, SQSRecord } from "aws-lambda";
 import { Resource } from "sst";
 import { lazy } from "../shared/lazy";
-import { logger } from "../shared/observability";
+import { logger, metrics, withColdStartMetric } from "../shared/observability";
 import { createOrderStatusWriter } from "./order-status";
 
 const writer = lazy(() => {
@@ -13,18 +14,29 @@ const writer = lazy(() => {
     store: createDynamoEventStore({ client, tableName: Resource.EventStore.name }),
     client,
     ordersTable: process.env.ORDERS_TABLE || Resource.Orders.name,
+    statusAttribute: process.env.ORDER_STATUS_ATTRIBUTE || undefined,
   });
 });
 const processor = new BatchProcessor(EventType.SQS);
 
 async function recordHandler(record: SQSRecord): Promise<void> {
   const outcome = await writer()(JSON.parse(record.body));
-  logger.debug("order status", { messageId: record.messageId, ...outcome });
+  if (outcome.outcome === "order_missing") {
+    // Never created, never retried: the order service has no such order (an unmatched payment's
+    // order id, or an order deleted there). Logged and counted for a person.
+    logger.warn("order status: no such order; nothing written", { messageId: record.messageId, ...outcome });
+    metrics.addMetric("OrderStatusOrderMissing", MetricUnit.Count, 1);
+  } else logger.debug("order status", { messageId: record.messageId, ...outcome });
 }
 
 /**
  * order-status (SPEC §5): the bus rule's queue, batch 10, partial batch responses. A message that
  * fails goes back to the queue and, after its receives, to the DLQ.
  */
-export const handler = (event: SQSEvent, context: Context) =>
-  processPartialResponse(event, recordHandler, processor, { context });
+export const handler = withColdStartMetric(async (event: SQSEvent, context: Context) => {
+  try {
+    return await processPartialResponse(event, recordHandler, processor, { context });
+  } finally {
+    metrics.publishStoredMetrics();
+  }
+});
