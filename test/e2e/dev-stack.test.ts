@@ -69,6 +69,17 @@ describe("npm run dev", () => {
       expect(await accepts(port), `port ${port} while dev runs`).toBe(true);
     expect(output()).toContain(stack.token);
     expect(stack.apiUrl).toBe(`http://127.0.0.1:${ports.DEV_API_PORT}`);
+    // The providers' old webhook paths answer under npm run dev as /dev/webhook/{provider}.
+    const webhookAt = async (path: string) => {
+      const response = await fetch(`${stack.apiUrl}${path}`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ data: "{}", mac: "0", type: 1 }),
+      });
+      return { status: response.status, body: await response.json() };
+    };
+    expect(await webhookAt("/dev/webhook/zalopay")).toEqual(await webhookAt("/webhooks/zalopay"));
+    expect(await webhookAt("/dev/webhook/zalopay")).toMatchObject({ status: 401, body: { return_code: -1 } });
     // SPEC §4.2: the dev stack checks iss and aud; its token carries both, and one without is 401.
     const claims = JSON.parse(Buffer.from(stack.token.split(".")[1]!, "base64url").toString());
     expect(claims).toMatchObject({

@@ -68,9 +68,26 @@ describe("Step Functions tasks (SPEC §4.4)", () => {
     });
   });
 
-  it("refund on a hold that was never captured releases it", async () => {
+  it("refund on a hold that was never captured releases it; the same task retried returns the released view", async () => {
     const { paymentId } = await payment("manual");
-    expect(await tasks.refund({ paymentId })).toMatchObject({ status: "canceled" });
+    const released = await tasks.refund({ paymentId });
+    expect(released).toMatchObject({ status: "canceled" });
+    expect(await tasks.refund({ paymentId })).toEqual(released);
+  });
+
+  it("returns the same view to a collect retried after it succeeded, with one capture at Stripe", async () => {
+    const { paymentId, orderId } = await payment("manual");
+    const first = await tasks.collect({ paymentId, amount: 5_000 });
+    expect(first).toMatchObject({ status: "captured", amountCaptured: 5_000 });
+    // The state machine timed out waiting and retried the task, with the same input or none.
+    expect(await tasks.collect({ paymentId, amount: 5_000 })).toEqual(first);
+    expect(await tasks.collect({ paymentId })).toEqual(first);
+    const captures = proxy.calls().filter((c) => c.orderId === orderId && c.path.endsWith("/capture"));
+    expect(captures.map((c) => c.status)).toEqual([200]);
+    // Another amount on a captured payment is still a request that does not fit.
+    await expect(tasks.collect({ paymentId, amount: 4_000 })).rejects.toMatchObject({
+      name: "InvalidPaymentRequestError",
+    });
   });
 
   it.each([
@@ -105,7 +122,10 @@ describe("Step Functions tasks (SPEC §4.4)", () => {
 
   it("names a refused rule InvalidPaymentRequestError and a gateway decline PaymentDeclinedError", async () => {
     const { paymentId } = await payment("automatic");
-    await expect(tasks.collect({ paymentId })).rejects.toMatchObject({ name: "InvalidPaymentRequestError" });
+    // Captured in full already: collecting another amount breaks the rule (collect with none is a retry).
+    await expect(tasks.collect({ paymentId, amount: 3_000 })).rejects.toMatchObject({
+      name: "InvalidPaymentRequestError",
+    });
     await expect(tasks.refund({ paymentId, amount: 70_001 })).rejects.toMatchObject({
       name: "InvalidPaymentRequestError",
     });

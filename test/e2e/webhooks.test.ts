@@ -617,6 +617,31 @@ describe("ZaloPay callbacks", () => {
     expect(await typesOf(id)).toEqual(["PaymentInitiated"]);
   });
 
+  it("answers at the stage's old path, /{stage}/webhook/zalopay, as at /webhooks/zalopay", async () => {
+    // The test stack's stage is "test": TicketBottle's providers call https://…/{env}/webhook/zalopay.
+    const refused = {
+      current: await post(
+        "/webhooks/zalopay",
+        zalopay({ app_trans_id: "x", zp_trans_id: 1, amount: 1 }, "bad"),
+      ),
+      old: await post(
+        "/test/webhook/zalopay",
+        zalopay({ app_trans_id: "x", zp_trans_id: 1, amount: 1 }, "bad"),
+      ),
+    };
+    expect(refused.old).toEqual(refused.current);
+    expect(refused.old).toMatchObject({ status: 401, body: { return_code: -1 } });
+    const { id, reference } = await zaloPayment();
+    const paid = await post(
+      "/test/webhook/zalopay",
+      zalopay({ app_trans_id: reference, zp_trans_id: Date.now(), amount: 100_000 }),
+    );
+    expect(paid).toMatchObject({ status: 200, body: { return_code: 1, return_message: "success" } });
+    expect(await viewOf(id)).toMatchObject({ status: "captured", amountCaptured: 100_000 });
+    // Another stage's path is no route here.
+    expect((await post("/prod/webhook/zalopay", "{}")).status).toBe(404);
+  });
+
   it("creates an unmatched payment for an unknown app_trans_id", async () => {
     const reference = `251123_unknown_${randomUUID().slice(0, 6)}`;
     await post(

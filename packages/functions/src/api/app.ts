@@ -11,6 +11,11 @@ import { type WebhookRoutesDeps, webhookRoutes } from "./webhook-routes";
 
 export interface ApiDeps extends PaymentRoutesDeps, WebhookRoutesDeps {
   readonly logger: Logger;
+  /**
+   * The SST stage: the webhook routes also answer at `/{stage}/webhook/{provider}`, the paths
+   * TicketBottle's providers are configured with (`/dev/webhook/…` under `npm run dev`).
+   */
+  readonly stage?: string;
 }
 
 /**
@@ -79,6 +84,7 @@ export function createApiApp(deps: ApiDeps) {
   app.route("/webhooks", webhooks);
   // The paths already set in providers' dashboards (SPEC §4.2).
   app.route("/webhook", webhooks);
+  if (deps.stage && /^[A-Za-z0-9-]{1,64}$/.test(deps.stage)) app.route(`/${deps.stage}/webhook`, webhooks);
   return app;
 }
 

@@ -34,6 +34,7 @@ export const app = createApiApp({
   }),
   logger,
   metrics,
+  stage: Resource.App.stage,
 });
 
 export const handler = withColdStartMetric(handle(app));

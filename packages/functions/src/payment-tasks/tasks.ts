@@ -23,6 +23,9 @@ export class PaymentDeclinedError extends Error {
   override readonly name = "PaymentDeclinedError";
 }
 
+/** The statuses in which money was collected: a collect is done. */
+const CAPTURED = new Set(["captured", "partially_refunded", "refunded"]);
+
 const amount = z.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional();
 export const CollectInput = z.strictObject({ paymentId: PaymentId, amount });
 export const RefundInput = z.strictObject({
@@ -63,12 +66,22 @@ export function createPaymentTasks(deps: { payments: () => PaymentService; metri
   }
 
   return {
-    /** `collect {paymentId, amount?}`: captures a held payment, in full or in part. */
+    /**
+     * `collect {paymentId, amount?}`: captures a held payment, in full or in part. A retry of a
+     * collect that already captured (the same amount, or none given) returns the view (SPEC §4.4);
+     * another amount on a captured payment is still InvalidPaymentRequestError.
+     */
     collect: (input: unknown) => {
       let parsed: z.infer<typeof CollectInput>;
       return run(
         () => (parsed = CollectInput.parse(input)),
-        () => deps.payments().capture(parsed.paymentId, parsed.amount, ctx(parsed.paymentId)),
+        async () => {
+          const payments = deps.payments();
+          const current = await payments.view(parsed.paymentId);
+          const sameCapture = parsed.amount === undefined || parsed.amount === current.amountCaptured;
+          if (CAPTURED.has(current.status) && current.amountCaptured > 0 && sameCapture) return current;
+          return payments.capture(parsed.paymentId, parsed.amount, ctx(parsed.paymentId));
+        },
       );
     },
     /**
@@ -82,6 +95,8 @@ export function createPaymentTasks(deps: { payments: () => PaymentService; metri
         async () => {
           const payments = deps.payments();
           const current = await payments.view(parsed.paymentId);
+          // A retry after the hold was released: released it stays (SPEC §4.4).
+          if (current.status === "canceled") return current;
           if (current.status === "authorized") {
             return payments.cancel(
               parsed.paymentId,
