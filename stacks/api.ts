@@ -16,7 +16,7 @@ export const api = new sst.aws.ApiGatewayV2("Api", {
   },
 });
 
-api.route("$default", {
+export const apiRoute = api.route("$default", {
   ...lambdaDefaults,
   name: "PaymentsApi",
   handler: functionHandlers.api,

@@ -1,4 +1,10 @@
-import { functionHandlers, outboxDefaults, schedules, streamSubscriptions } from "../packages/topology/src";
+import {
+  functionHandlers,
+  outboxDefaults,
+  outboxRetentionDays,
+  schedules,
+  streamSubscriptions,
+} from "../packages/topology/src";
 import { bus } from "./bus";
 import { kafka } from "./config";
 import { eventStreamSubscription, lambdaDefaults } from "./functions";
@@ -14,7 +20,7 @@ export const relayFunction = {
   environment: {
     OUTBOX_BATCH_SIZE: String(outboxDefaults.batchSize),
     OUTBOX_MAX_RETRIES: String(outboxDefaults.maxRetries),
-    OUTBOX_RETENTION_DAYS: String(outboxDefaults.retentionDays),
+    OUTBOX_RETENTION_DAYS: String(outboxRetentionDays($app.stage)),
   },
 };
 
@@ -36,6 +42,7 @@ export const sweeper = new sst.aws.Cron(schedules.sweeper.name, {
     ...relayFunction,
     handler: functionHandlers.outboxSweeper,
     timeout: "60 seconds",
+    concurrency: { reserved: outboxDefaults.scheduledConcurrency },
     link: [...relayFunction.link, relayFailures],
     permissions: [
       {
@@ -53,6 +60,7 @@ export const cleanup = new sst.aws.Cron(schedules.cleanup.name, {
     ...relayFunction,
     handler: functionHandlers.outboxCleanup,
     timeout: "300 seconds",
+    concurrency: { reserved: outboxDefaults.scheduledConcurrency },
     link: [outboxDeliveries],
   },
 });

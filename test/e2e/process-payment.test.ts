@@ -450,6 +450,15 @@ describe("process-payment", () => {
       ).CloudWatchMetrics[0]!.Metrics.map((x) => x.Name),
     );
     expect(names).toEqual(expect.arrayContaining(["PaymentsProcessed", "PaymentsFailed", "PaymentAmount"]));
+    // PaymentAmount carries its currency, so that a sum never mixes currencies.
+    const amounts = metrics.filter((m) => "PaymentAmount" in m);
+    expect(amounts.length).toBeGreaterThan(0);
+    for (const m of amounts) {
+      expect(m.currency).toBe("usd");
+      const dimensions = (m._aws as { CloudWatchMetrics: Array<{ Dimensions: string[][] }> })
+        .CloudWatchMetrics[0]!.Dimensions;
+      expect(dimensions.flat()).toContain("currency");
+    }
   });
 });
 

@@ -160,11 +160,18 @@ export const queues = {
   projectorFailures: { name: "ProjectorFailures", fifo: false, visibilityTimeoutSeconds: 30 },
 } as const satisfies Record<string, QueueDefinition>;
 
-/** How the order queue is subscribed (SPEC §4.1). */
+/**
+ * How the order queue is subscribed (SPEC §4.1, §8). Seed 000 capped Stripe load at 10 concurrent
+ * charges: process-payment's reserved concurrency (per function: the standard and the FIFO queue's)
+ * and the event source's maximum concurrency (SQS's own cap, at least 2) say the same here.
+ * PROCESS_PAYMENT_CONCURRENCY at deploy time overrides both.
+ */
 export const orderSubscription = {
   batchSize: 10,
   maxBatchingWindowSeconds: 1,
   partialBatchResponse: true,
+  reservedConcurrency: 10,
+  maximumConcurrency: 10,
 } as const;
 
 export const eventBus = {
@@ -249,9 +256,16 @@ export const outboxDefaults = {
   batchSize: 50,
   /** Sweeps of a lagging payment before its delivery is marked failed (OUTBOX_MAX_RETRIES). */
   maxRetries: 3,
-  /** Days a resolved failure record is kept (OUTBOX_RETENTION_DAYS). */
+  /** Days a resolved failure record is kept (OUTBOX_RETENTION_DAYS): 7 in dev, 30 in prod (SPEC §5). */
   retentionDays: 7,
+  retentionDaysByStage: { dev: 7, prod: 30 } as Readonly<Record<string, number>>,
+  /** The sweeper and the cleanup run one at a time (reserved concurrency 1, SPEC §8). */
+  scheduledConcurrency: 1,
 } as const;
+
+/** OUTBOX_RETENTION_DAYS of a stage: 30 in prod, 7 elsewhere (dev and personal stages). */
+export const outboxRetentionDays = (stage: string): number =>
+  outboxDefaults.retentionDaysByStage[stage] ?? outboxDefaults.retentionDays;
 
 /** The sinks the relay delivers to. */
 export const outboxSinks = ["eventbridge", "kafka"] as const;
@@ -297,13 +311,22 @@ export const alarms = {
   },
   /** The relay failing more than 3 times in a row: a failed batch in each of 4 consecutive minutes. */
   relayFailing: { name: "OutboxRelayFailing", metric: "OutboxRelayErrors", consecutiveMinutes: 4 },
-  /** More than 10 failed cleanup runs in a day. */
+  /** Any failed cleanup run in a day (the cleanup runs daily, SPEC §8). */
   cleanupFailures: {
     name: "OutboxCleanupFailures",
     metric: "OutboxCleanupErrors",
-    threshold: 10,
+    threshold: 0,
     periodSeconds: 86_400,
   },
+  /** More than 10 deliveries in the failed state (open failure records), as the sweeper counts them. */
+  openFailures: {
+    name: "OutboxOpenFailures",
+    metric: "OutboxOpenFailures",
+    threshold: 10,
+    periodSeconds: 300,
+  },
+  /** Payments failed (declined, rejected, malformed) over a threshold in 5 minutes. */
+  paymentsFailed: { name: "PaymentsFailed", metric: "PaymentsFailed", threshold: 50, periodSeconds: 300 },
   /** Any verified provider notice recorded as unapplied within 5 minutes (SPEC §4.3): a person must look. */
   providerNoticesUnapplied: {
     name: "ProviderNoticesUnapplied",
@@ -327,6 +350,38 @@ export const alarms = {
   /** A cold start (process start to first invocation) over 3 s, any function, within 5 minutes. */
   coldStart: { name: "ColdStartOver3s", metric: "ColdStartDuration", thresholdMs: 3000, periodSeconds: 300 },
 } as const;
+
+/**
+ * The alarms on AWS's own metrics (SPEC §8), per queue with a DLQ and per function: the age of a
+ * queue's oldest message, any message in its DLQ, any Lambda error, and a Lambda's p99 duration
+ * near its timeout.
+ */
+export const awsAlarms = {
+  queueAge: {
+    namespace: "AWS/SQS",
+    metric: "ApproximateAgeOfOldestMessage",
+    thresholdSeconds: 900,
+    periodSeconds: 300,
+  },
+  dlqDepth: {
+    namespace: "AWS/SQS",
+    metric: "ApproximateNumberOfMessagesVisible",
+    threshold: 0,
+    periodSeconds: 300,
+  },
+  lambdaErrors: { namespace: "AWS/Lambda", metric: "Errors", threshold: 0, periodSeconds: 300 },
+  lambdaDurationP99: {
+    namespace: "AWS/Lambda",
+    metric: "Duration",
+    percentOfTimeout: 80,
+    periodSeconds: 300,
+  },
+} as const;
+
+/** The queues that have a DLQ: each gets the queue-age and DLQ-depth alarms. */
+export const queuesWithDlq = Object.entries(queues).flatMap(([key, queue]) =>
+  "deadLetter" in queue && queue.deadLetter ? [{ key, name: queue.name, dlq: queue.deadLetter.queue }] : [],
+);
 
 /**
  * Every Lambda's entry, as SST's `handler` (`file.export`): read by stacks/ and by the cold-start

@@ -3,7 +3,7 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { createOutboxDeliveries } from "@payments/adapters/dynamodb";
 import { Resource } from "sst";
 import { lazy } from "../shared/lazy";
-import { logger, metrics } from "../shared/observability";
+import { logger, metrics, withColdStartMetric } from "../shared/observability";
 import { cleanupResolvedFailures } from "./cleanup-job";
 import { outboxConfig } from "./config";
 
@@ -14,7 +14,7 @@ const deliveries = lazy(() =>
 );
 
 /** The cleanup job (daily, SPEC §5). */
-export async function handler() {
+export const handler = withColdStartMetric(async function cleanup() {
   try {
     const counts = await cleanupResolvedFailures({
       deliveries: deliveries(),
@@ -29,4 +29,4 @@ export async function handler() {
   } finally {
     metrics.publishStoredMetrics();
   }
-}
+});

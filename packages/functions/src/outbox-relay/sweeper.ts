@@ -4,7 +4,7 @@ import { SQSClient } from "@aws-sdk/client-sqs";
 import type { Context } from "aws-lambda";
 import { Resource } from "sst";
 import { lazy } from "../shared/lazy";
-import { logger, metrics } from "../shared/observability";
+import { logger, metrics, withColdStartMetric } from "../shared/observability";
 import type { Relay, SweepReport } from "./relay";
 import { type DrainReport, drainStreamFailures } from "./stream-failures";
 import { createRelayWiring } from "./wiring";
@@ -22,6 +22,8 @@ export function createSweeperHandler(deps: {
   relay: () => Relay;
   batchSize: number;
   drain: () => Promise<DrainReport>;
+  /** Deliveries in the failed state (open failure records), up to a bound: the alarm's gauge (SPEC §8). */
+  openFailures?: () => Promise<number>;
 }) {
   return async function handler(
     _event: unknown,
@@ -40,6 +42,8 @@ export function createSweeperHandler(deps: {
     });
     metrics.addMetric("OutboxPaymentsSwept", MetricUnit.Count, swept.swept);
     metrics.addMetric("OutboxDeliveriesFailed", MetricUnit.Count, swept.failed);
+    if (deps.openFailures)
+      metrics.addMetric("OutboxOpenFailures", MetricUnit.Count, await deps.openFailures());
     metrics.publishStoredMetrics();
     if (drained.messages > 0 || swept.swept > 0) logger.info("sweep done", { drained, swept });
     return { drained, swept };
@@ -50,14 +54,17 @@ const wiring = createRelayWiring();
 const sqs = lazy(() => new SQSClient({}));
 const streams = lazy(() => new DynamoDBStreamsClient({}));
 
-export const handler = createSweeperHandler({
-  relay: wiring.relay,
-  batchSize: wiring.config.batchSize,
-  drain: () =>
-    drainStreamFailures({
-      sqs: sqs(),
-      queueUrl: Resource.RelayFailures.url,
-      streams: streams(),
-      relay: wiring.relay(),
-    }),
-});
+export const handler = withColdStartMetric(
+  createSweeperHandler({
+    relay: wiring.relay,
+    batchSize: wiring.config.batchSize,
+    openFailures: async () => (await wiring.deliveries().listFailures("open", { limit: 1000 })).length,
+    drain: () =>
+      drainStreamFailures({
+        sqs: sqs(),
+        queueUrl: Resource.RelayFailures.url,
+        streams: streams(),
+        relay: wiring.relay(),
+      }),
+  }),
+);

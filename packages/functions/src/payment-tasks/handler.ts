@@ -1,5 +1,5 @@
 import { fraudThresholdsFromConfig } from "@payments/core";
-import { metrics } from "../shared/observability";
+import { metrics, withColdStartMetric } from "../shared/observability";
 import { createWiring } from "../shared/wiring";
 import { createPaymentTasks } from "./tasks";
 
@@ -7,6 +7,6 @@ const wiring = createWiring({ fraudThresholds: fraudThresholdsFromConfig(process
 const tasks = createPaymentTasks({ payments: wiring.payments, metrics });
 
 /** Step Functions task `collect` (SPEC §4.4), invoked directly with `{paymentId, amount?}`. */
-export const collect = (input: unknown) => tasks.collect(input);
+export const collect = withColdStartMetric((input: unknown) => tasks.collect(input));
 /** Step Functions task `refund` (SPEC §4.4), invoked directly with `{paymentId, amount?, reason?}`. */
-export const refund = (input: unknown) => tasks.refund(input);
+export const refund = withColdStartMetric((input: unknown) => tasks.refund(input));

@@ -79,7 +79,12 @@ export function createBatchHandler(deps: BatchHandlerDeps) {
         case "captured":
         case "authorized":
           metrics.addMetric("PaymentsProcessed", MetricUnit.Count, 1);
-          metrics.addMetric("PaymentAmount", MetricUnit.NoUnit, outcome.amount);
+          {
+            // Per currency: a sum of amounts never mixes currencies (minor units of each).
+            const amount = metrics.singleMetric();
+            amount.addDimension("currency", outcome.currency);
+            amount.addMetric("PaymentAmount", MetricUnit.NoUnit, outcome.amount);
+          }
           logger.info(`payment ${outcome.kind}`, {
             ...withPayment,
             amount: formatMinorUnits(outcome.amount, outcome.currency),

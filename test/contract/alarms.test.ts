@@ -1,0 +1,63 @@
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { alarms, awsAlarms, functionHandlers, queuesWithDlq } from "@payments/topology";
+import { describe, expect, it } from "vitest";
+
+/**
+ * Every alarm of stacks/alarms.ts watches something real (SPEC §8): a metric that some function's
+ * code emits, or a metric AWS publishes itself. Checked from the topology data the stacks read, so
+ * an alarm on a metric nobody emits (an alarm that can never fire) fails here.
+ */
+const root = process.cwd();
+
+/** The source of the functions, tests left out. */
+function sources(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) return sources(path);
+    return name.endsWith(".ts") && !name.endsWith(".test.ts") ? [readFileSync(path, "utf8")] : [];
+  });
+}
+const code = sources(join(root, "packages", "functions", "src")).join("\n");
+const emitted = new Set([...code.matchAll(/addMetric\(\s*"([A-Za-z]+)"/g)].map((m) => m[1]!));
+
+/** The metrics the service's own alarms read, from topology. */
+const ownMetrics = Object.values(alarms).flatMap((alarm) =>
+  "errors" in alarm ? [alarm.errors, alarm.received] : [alarm.metric],
+);
+
+describe("the alarms", () => {
+  it("read metrics some function emits", () => {
+    expect(emitted.size).toBeGreaterThan(10);
+    expect(ownMetrics.filter((metric) => !emitted.has(metric))).toEqual([]);
+  });
+
+  it("on AWS's own metrics name AWS's namespaces, on every queue with a DLQ", () => {
+    for (const alarm of Object.values(awsAlarms))
+      expect(["AWS/SQS", "AWS/Lambda"]).toContain(alarm.namespace);
+    expect(queuesWithDlq.map((q) => q.key).sort()).toEqual(["orderStatus", "orders", "ordersFifo"]);
+    const stack = readFileSync(join(root, "stacks", "alarms.ts"), "utf8");
+    for (const { key } of queuesWithDlq) expect(stack).toContain(`${key}: { queue:`);
+  });
+
+  it("cover every function with errors and p99 duration, and every function emits ColdStartDuration", () => {
+    const stack = readFileSync(join(root, "stacks", "alarms.ts"), "utf8");
+    // One watched entry per deployed function; the tasks are two functions from one entry.
+    const watched = [...stack.matchAll(/key: (?:i === 0 \? )?"([A-Za-z-]+)"/g)].map((m) => m[1]!);
+    expect(watched.length + 2 /* ProcessPaymentFifo, the tasks' second */).toBeGreaterThanOrEqual(
+      Object.keys(functionHandlers).length,
+    );
+    // Each handler's module wraps its export with withColdStartMetric.
+    for (const [name, handler] of Object.entries(functionHandlers)) {
+      const [file, exported] = handler.split(/\.(?=[^.]+$)/) as [string, string];
+      const text = readFileSync(join(root, `${file}.ts`), "utf8");
+      expect({
+        name,
+        wrapped: new RegExp(`export const ${exported}\\b[^=]*=\\s*withColdStartMetric`).test(text),
+      }).toEqual({
+        name,
+        wrapped: true,
+      });
+    }
+  });
+});
