@@ -1,5 +1,6 @@
 import {
   functionHandlers,
+  mskIamStatements,
   outboxDefaults,
   outboxRetentionDays,
   schedules,
@@ -12,9 +13,44 @@ import { relayFailures } from "./queues";
 import { secrets } from "./secrets";
 import { eventStore, outboxDeliveries } from "./storage";
 
+/** A comma-separated list from the deploying shell's environment. */
+const listFrom = (name: string) =>
+  (process.env[name] ?? "")
+    .split(",")
+    .map((v) => v.trim())
+    .filter(Boolean);
+
+/**
+ * A private Kafka (MSK in a VPC): the functions that publish to it run in the subnets and security
+ * groups given at deploy time (KAFKA_VPC_SUBNETS, KAFKA_VPC_SECURITY_GROUPS); unset, outside any VPC.
+ * They then reach DynamoDB, EventBridge and SQS through the VPC's endpoints or NAT.
+ */
+const kafkaVpc =
+  listFrom("KAFKA_VPC_SUBNETS").length > 0
+    ? {
+        vpc: {
+          privateSubnets: listFrom("KAFKA_VPC_SUBNETS"),
+          securityGroups: listFrom("KAFKA_VPC_SECURITY_GROUPS"),
+        },
+      }
+    : {};
+
+/** MSK with IAM (KAFKA_SASL_MECHANISM=aws-iam): connect, describe and write the topic on KAFKA_CLUSTER_ARN. */
+const kafkaPermissions =
+  process.env.KAFKA_SASL_MECHANISM === "aws-iam"
+    ? mskIamStatements(
+        process.env.KAFKA_CLUSTER_ARN ??
+          (() => {
+            throw new Error("KAFKA_SASL_MECHANISM=aws-iam needs KAFKA_CLUSTER_ARN, the MSK cluster's ARN");
+          })(),
+      )
+    : [];
+
 /** What the relay, the sweeper and the cleanup share: the event store, the cursors, the sinks. */
 export const relayFunction = {
   ...lambdaDefaults,
+  ...kafkaVpc,
+  permissions: kafkaPermissions,
   memory: "512 MB" as const,
   link: [eventStore, outboxDeliveries, bus, kafka, secrets.KafkaUsername, secrets.KafkaPassword],
   environment: {
@@ -45,6 +81,7 @@ export const sweeper = new sst.aws.Cron(schedules.sweeper.name, {
     concurrency: { reserved: outboxDefaults.scheduledConcurrency },
     link: [...relayFunction.link, relayFailures],
     permissions: [
+      ...relayFunction.permissions,
       {
         actions: ["dynamodb:GetShardIterator", "dynamodb:GetRecords"],
         resources: [eventStore.nodes.table.streamArn],

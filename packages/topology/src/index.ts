@@ -204,7 +204,29 @@ export const eventBus = {
 /** How order-status is subscribed to its queue (SPEC §5). */
 export const orderStatusSubscription = { batchSize: 10, partialBatchResponse: true } as const;
 
-export const kafkaTopic = { name: "payments.events", partitions: 3 } as const;
+export const kafkaTopic = { name: "payments.events", partitions: 3, replicationFactor: 3 } as const;
+
+/**
+ * What the functions that publish to Kafka may do on an MSK cluster that authenticates with IAM
+ * (SPEC §8; AWS's MSK IAM access control): connect to the cluster (and write idempotently, as the
+ * relay's producer does), describe the topic and write to it, and nothing else. The topic's ARN is
+ * the cluster's with `topic/<cluster name>/<cluster uuid>/<topic>`.
+ */
+export function mskIamStatements(
+  clusterArn: string,
+  topic: string = kafkaTopic.name,
+): Array<{ actions: string[]; resources: string[] }> {
+  const cluster = /^arn:(aws[\w-]*):kafka:([a-z0-9-]+):(\d{12}):cluster\/([^/]+)\/([^/]+)$/.exec(clusterArn);
+  if (!cluster) throw new Error(`KAFKA_CLUSTER_ARN is not an MSK cluster's ARN: ${clusterArn}`);
+  const [, partition, region, account, name, uuid] = cluster;
+  return [
+    { actions: ["kafka-cluster:Connect", "kafka-cluster:WriteDataIdempotently"], resources: [clusterArn] },
+    {
+      actions: ["kafka-cluster:DescribeTopic", "kafka-cluster:WriteData"],
+      resources: [`arn:${partition}:kafka:${region}:${account}:topic/${name}/${uuid}/${topic}`],
+    },
+  ];
+}
 
 /** The physical name of a resource in a stage: `payments-<stage>-<Name>` (FIFO queues end in .fifo). */
 export function physicalName(stage: string, logicalName: string, { fifo = false } = {}): string {

@@ -72,6 +72,30 @@ export function kafkaClientConfig(connection: KafkaConnection): KafkaConfig {
   };
 }
 
+/**
+ * Creates the topic unless it is there (the one-off step on AWS: `npx sst shell -- npm run outbox
+ * -- create-topic`). Returns whether it created it. An MSK cluster with IAM needs the caller to
+ * have `kafka-cluster:CreateTopic` on it.
+ */
+export async function ensureTopic(
+  connection: KafkaConnection,
+  topic: { name: string; partitions: number; replicationFactor: number },
+): Promise<boolean> {
+  const admin = new Kafka(kafkaClientConfig({ ...connection, clientId: "payments-create-topic" })).admin();
+  await admin.connect();
+  try {
+    if ((await admin.listTopics()).includes(topic.name)) return false;
+    return await admin.createTopics({
+      waitForLeaders: true,
+      topics: [
+        { topic: topic.name, numPartitions: topic.partitions, replicationFactor: topic.replicationFactor },
+      ],
+    });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 export interface KafkaPublisherOptions {
   readonly connection: KafkaConnection;
   readonly topic: string;

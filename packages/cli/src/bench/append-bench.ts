@@ -5,19 +5,16 @@ import {
   PutItemCommand,
   TransactWriteItemsCommand,
 } from "@aws-sdk/client-dynamodb";
-import { DynamoDBDocumentClient, PutCommand, TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { marshall } from "@aws-sdk/util-dynamodb";
 import { DynamoDBSingleTableEventStorageAdapter } from "@castore/event-storage-adapter-dynamodb";
 import {
   compileClaimPut,
   compileEventPut,
-  createDynamoEventStore,
   eventEntity,
   eventItem,
   uniqueEntity,
 } from "@payments/adapters/dynamodb";
-import { type RecordedEvent, toRecordedEvent } from "@payments/core";
-import type { PaymentEvent } from "@payments/events";
 import { ensureTable } from "@payments/local";
 import { eventStoreTable } from "@payments/topology";
 import {

@@ -1,7 +1,9 @@
 /**
- * `npm run outbox -- status | redrive [--failed] [--stack .dev/stack.json]` (SPEC §5): what the
- * relay has pending or failed at each sink, and a redrive that queues it again now (with --failed,
- * the deliveries given up on too). The local stack through .dev/stack.json, else AWS.
+ * `npm run outbox -- status | redrive [--failed] | create-topic [--stack .dev/stack.json]` (SPEC §5):
+ * what the relay has pending or failed at each sink, a redrive that queues it again now (with
+ * --failed, the deliveries given up on too), and the one-off creation of the Kafka topic on AWS
+ * (`npx sst shell --stage prod -- npm run outbox -- create-topic`), as the dev stack creates it
+ * locally. The local stack through .dev/stack.json, else AWS.
  */
 import "../shared/lambda-node";
 import { parseArgs } from "node:util";
@@ -11,18 +13,29 @@ const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: {
     failed: { type: "boolean", default: false },
+    partitions: { type: "string" },
+    replication: { type: "string" },
     stack: { type: "string", default: ".dev/stack.json" },
   },
 });
 
 async function main() {
   const command = positionals[0];
-  if (command !== "status" && command !== "redrive") {
-    console.error(`outbox: say status or redrive [--failed] (got ${command ?? "nothing"})`);
+  if (command !== "status" && command !== "redrive" && command !== "create-topic") {
+    console.error(`outbox: say status, redrive [--failed] or create-topic (got ${command ?? "nothing"})`);
     process.exit(2);
   }
   const { where } = linkTarget(values.stack!);
   console.log(`outbox: ${where}`);
+  if (command === "create-topic") {
+    const { createdTopic } = await import("./create-topic");
+    const { name, created } = await createdTopic({
+      partitions: values.partitions ? Number(values.partitions) : undefined,
+      replicationFactor: values.replication ? Number(values.replication) : undefined,
+    });
+    console.log(`outbox: topic ${name} ${created ? "created" : "was already there"}`);
+    process.exit(0);
+  }
   const { createRelayWiring } = await import("@payments/functions/outbox-relay/wiring");
   const { outboxStatus, redrive } = await import("@payments/functions/outbox-relay/operations");
   const wiring = createRelayWiring();
