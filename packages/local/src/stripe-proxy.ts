@@ -163,6 +163,9 @@ interface Intent {
   capture_method: "automatic" | "manual" | "automatic_async";
   metadata: Record<string, string>;
   payment_method: string | null;
+  customer?: string | null;
+  /** Confirmed off session (the customer is not there to authenticate). */
+  off_session?: boolean;
   status: string;
   amount_received: number;
   amount_capturable: number;
@@ -236,6 +239,8 @@ export async function startStripeProxy(options: {
   webhook?: { readonly url: string; readonly secret: string };
 }): Promise<StripeProxy> {
   const intents = new Map<string, Intent>();
+  /** Customers and the payment methods attached to them (stripe-mock keeps neither). */
+  const customers = new Map<string, Record<string, unknown> & { id: string; attached: Set<string> }>();
   /** Every refund made, ours and the dashboard's, for GET /v1/refunds (stripe-mock keeps none). */
   const refunds = new Map<string, Record<string, unknown>>();
   const idempotency = new Map<string, { fingerprint: string; reply: Reply }>();
@@ -290,7 +295,70 @@ export async function startStripeProxy(options: {
     if (mock.status >= 400) return mock;
     const expand = wantsExpandedCharge(form, url.searchParams);
     const parts = url.pathname.split("/").filter(Boolean); // v1, payment_intents, id, action
+    if (parts[1] === "customers") {
+      if (method === "POST" && parts.length === 2) {
+        const customer = {
+          ...(mock.body as Record<string, unknown>),
+          id: newId("cus"),
+          metadata: metadataOf(form),
+          invoice_settings: { default_payment_method: null as string | null },
+          attached: new Set<string>(),
+        };
+        customers.set(customer.id, customer);
+        return { status: 200, body: customerView(customer) };
+      }
+      const customer = parts[2] ? customers.get(parts[2]) : undefined;
+      if (!customer)
+        return stripeError(404, "invalid_request_error", `No such customer: '${parts[2]}'`, {
+          code: "resource_missing",
+        });
+      if (method === "GET" && parts.length === 3) return { status: 200, body: customerView(customer) };
+      if (method === "POST" && parts.length === 3) {
+        const pm = form.get("invoice_settings[default_payment_method]");
+        if (pm !== undefined) {
+          if (pm && !customer.attached.has(pm))
+            return stripeError(
+              400,
+              "invalid_request_error",
+              `No such PaymentMethod: '${pm}' on customer ${customer.id}`,
+              {
+                code: "resource_missing",
+              },
+            );
+          customer.invoice_settings = { default_payment_method: pm || null };
+        }
+        return { status: 200, body: customerView(customer) };
+      }
+    }
+    if (parts[1] === "payment_methods" && parts[3] === "attach" && method === "POST") {
+      const customer = customers.get(form.get("customer") ?? "");
+      if (!customer)
+        return stripeError(404, "invalid_request_error", `No such customer: '${form.get("customer")}'`, {
+          code: "resource_missing",
+        });
+      customer.attached.add(parts[2]!);
+      return {
+        status: 200,
+        body: { ...(mock.body as Record<string, unknown>), id: parts[2], customer: customer.id },
+      };
+    }
     if (parts[1] === "payment_intents" && method === "POST" && parts.length === 2) {
+      const customerId = form.get("customer");
+      if (customerId) {
+        const customer = customers.get(customerId);
+        const pm = form.get("payment_method");
+        if (!customer)
+          return stripeError(404, "invalid_request_error", `No such customer: '${customerId}'`, {
+            code: "resource_missing",
+          });
+        if (pm && !customer.attached.has(pm))
+          return stripeError(
+            400,
+            "invalid_request_error",
+            `The provided PaymentMethod ${pm} is not attached to customer ${customerId}`,
+            { code: "payment_method_not_attached" },
+          );
+      }
       const intent: Intent = {
         ...(mock.body as Intent),
         id: newId("pi"),
@@ -299,6 +367,7 @@ export async function startStripeProxy(options: {
         capture_method: (form.get("capture_method") as Intent["capture_method"]) ?? "automatic",
         metadata: metadataOf(form),
         payment_method: form.get("payment_method") ?? null,
+        customer: form.get("customer") ?? null,
         status: form.get("payment_method") ? "requires_confirmation" : "requires_payment_method",
         amount_received: 0,
         amount_capturable: 0,
@@ -418,6 +487,12 @@ export async function startStripeProxy(options: {
     );
   }
 
+  /** A customer as Stripe shows it: without the proxy's own list of attached methods. */
+  function customerView(customer: Record<string, unknown> & { attached: Set<string> }) {
+    const { attached: _, ...shown } = customer;
+    return { ...shown, object: "customer" };
+  }
+
   function confirm(intent: Intent, form: Map<string, string>, expand: boolean): Reply {
     if (!["requires_confirmation", "requires_payment_method"].includes(intent.status))
       return unexpectedState(intent, "confirm");
@@ -432,6 +507,16 @@ export async function startStripeProxy(options: {
       intent.status = "requires_payment_method";
       return stripeError(402, "card_error", decline.message, {
         ...decline,
+        payment_intent: view(intent, false),
+      });
+    }
+    if (form.get("off_session") === "true") intent.off_session = true;
+    if (REQUIRES_ACTION.has(pm) && intent.off_session) {
+      // Off session, nobody can authenticate: Stripe declines (https://docs.stripe.com/declines/codes).
+      intent.status = "requires_payment_method";
+      return stripeError(402, "card_error", "This payment requires authentication by the customer.", {
+        code: "authentication_required",
+        decline_code: "authentication_required",
         payment_intent: view(intent, false),
       });
     }

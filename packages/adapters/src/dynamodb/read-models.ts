@@ -64,6 +64,13 @@ export interface ReadModelStore {
   /** Records a decline once (keyed by payment). */
   putDecline(decline: DeclineRecord): Promise<void>;
   declines(customerId: string): Promise<DeclineRecord[]>;
+  /** The Stripe Customer kept for a customer id of ours (format B's saved methods), if any. */
+  stripeCustomer(customerId: string): Promise<string | undefined>;
+  /**
+   * Keeps a customer's Stripe Customer unless one is kept already; returns the one kept (the
+   * first writer's, when two race).
+   */
+  putStripeCustomer(customerId: string, stripeCustomerId: string): Promise<string>;
   putTransactionLog(view: PaymentView, options?: { repair?: boolean }): Promise<boolean>;
   getTransactionLog(transactionId: string): Promise<TransactionLogItem | undefined>;
 }
@@ -120,6 +127,8 @@ export interface TransactionLogItem {
 }
 
 const VIEW_SK = "view";
+/** The item that maps a customer id of ours to its Stripe Customer (format B's saved methods). */
+const STRIPE_CUSTOMER_SK = "stripe-customer";
 const viewKey = (paymentId: string) => ({
   [readModelTable.partitionKey]: `payment#${paymentId}`,
   [readModelTable.sortKey]: VIEW_SK,
@@ -400,6 +409,51 @@ export function createReadModelStore(options: {
         );
       } catch (error) {
         if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      }
+    },
+    async stripeCustomer(customerId) {
+      const { Item } = await doc.send(
+        new GetCommand({
+          TableName: options.tableName,
+          Key: {
+            [readModelTable.partitionKey]: `customer#${customerId}`,
+            [readModelTable.sortKey]: STRIPE_CUSTOMER_SK,
+          },
+          ConsistentRead: true,
+        }),
+      );
+      return typeof Item?.stripeCustomerId === "string" ? Item.stripeCustomerId : undefined;
+    },
+    async putStripeCustomer(customerId, stripeCustomerId) {
+      try {
+        await doc.send(
+          new PutCommand({
+            TableName: options.tableName,
+            Item: {
+              [readModelTable.partitionKey]: `customer#${customerId}`,
+              [readModelTable.sortKey]: STRIPE_CUSTOMER_SK,
+              customerId,
+              stripeCustomerId,
+            },
+            ConditionExpression: "attribute_not_exists(#pk)",
+            ExpressionAttributeNames: { "#pk": readModelTable.partitionKey },
+          }),
+        );
+        return stripeCustomerId;
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+        // Another writer kept one first: that one is the customer's.
+        const { Item } = await doc.send(
+          new GetCommand({
+            TableName: options.tableName,
+            Key: {
+              [readModelTable.partitionKey]: `customer#${customerId}`,
+              [readModelTable.sortKey]: STRIPE_CUSTOMER_SK,
+            },
+            ConsistentRead: true,
+          }),
+        );
+        return String(Item?.stripeCustomerId);
       }
     },
     async declines(customerId) {

@@ -1,3 +1,4 @@
 export * from "./stripe-amounts";
+export * from "./stripe-customers";
 export * from "./stripe-gateway";
 export * from "./stripe-lookup";

@@ -117,6 +117,7 @@ export function createStripeGateway(options: StripeGatewayOptions): PaymentGatew
               // A queued payment has nobody to send through a redirect.
               automatic_payment_methods: { enabled: true, allow_redirects: "never" },
               metadata: { paymentId: input.paymentId, orderId: input.orderId },
+              ...(input.customer ? { customer: input.customer } : {}),
             },
             { idempotencyKey: input.idempotencyKey },
           ),
@@ -127,7 +128,11 @@ export function createStripeGateway(options: StripeGatewayOptions): PaymentGatew
         toGatewayPayment(
           await stripe.paymentIntents.confirm(
             input.gatewayPaymentId,
-            { payment_method: input.paymentMethodToken, expand: ["latest_charge"] },
+            {
+              payment_method: input.paymentMethodToken,
+              expand: ["latest_charge"],
+              ...(input.offSession ? { off_session: true } : {}),
+            },
             { idempotencyKey: input.idempotencyKey },
           ),
         ),

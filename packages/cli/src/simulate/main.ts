@@ -1,7 +1,8 @@
 /**
  * `npm run simulate -- --payments N [--rate R] [--fifo] [--stack .dev/stack.json]`: the Black Friday
  * burst against the dev stack (`npm run dev` running). Sends N realistic payment requests to the
- * order queue (formats A and B, a few malformed, a few declined cards, some orders sent twice),
+ * order queue (formats A and B, a few malformed, a few declined cards, some orders sent twice; format
+ * B as CloudCafe sends it, without a card, its customers' cards saved first through the API),
  * shows progress, waits for the outcomes in the read model, and prints what happened: processed,
  * failed, rejected, malformed, DLQ'd and duplicate counts, the charges the Stripe proxy counted,
  * throughput, and latency percentiles from enqueue to the outcome and to the projection.
@@ -26,6 +27,8 @@ const { values } = parseArgs({
 });
 
 interface Stack {
+  apiUrl: string;
+  token: string;
   awsEndpoint: string;
   dynamoEndpoint: string;
   stripeUrl: string;
@@ -79,12 +82,19 @@ function messageBody(run: string, i: number, kind: Kind): { orderId: string; bod
       return message({ amount: "twelve dollars" });
     case "declined":
       return message({ payment_method_id: "pm_card_chargeDeclined" });
-    case "formatB":
-      return message({
-        payment_id: `simpay-${run}-${i}`,
-        payment_method: "card",
-        billing_address: { street: "1 Main St", city: "Springfield", state: "IL", zip: "62701" },
-      });
+    case "formatB": {
+      // As CloudCafe sends it: its own payment id, no card token; the customer's saved card is charged.
+      const { payment_method_id: _, ...fields } = JSON.parse(message({}).body) as Record<string, unknown>;
+      return {
+        orderId,
+        body: JSON.stringify({
+          ...fields,
+          payment_id: `simpay-${run}-${i}`,
+          payment_method: "credit_card",
+          billing_address: { street: "1 Main St", city: "Springfield", state: "IL", zip: "62701" },
+        }),
+      };
+    }
     default:
       // "formatA", and "repeat", which is sent twice.
       return message({});
@@ -131,6 +141,26 @@ async function main() {
     if (kind === "repeat") messages.push(m);
   }
 
+  // Format B carries no card: its customers save one first, as CloudCafe's customers have (SPEC §4.1).
+  const savers = [
+    ...new Set(
+      messages
+        .filter((m) => sent.get(m.orderId)?.kind === "formatB")
+        .map((m) => String((JSON.parse(m.body) as { customer_id: string }).customer_id)),
+    ),
+  ];
+  for (const customerId of savers) {
+    const response = await fetch(
+      `${stack.apiUrl}/customers/${encodeURIComponent(customerId)}/payment-methods`,
+      {
+        method: "POST",
+        headers: { authorization: `Bearer ${stack.token}`, "content-type": "application/json" },
+        body: JSON.stringify({ paymentMethodId: "pm_card_visa", default: true }),
+      },
+    );
+    if (!response.ok) fail(`saving a card for ${customerId}: ${response.status} ${await response.text()}`);
+  }
+  console.log(`simulate: saved a card for the ${savers.length} customer(s) of the format B messages`);
   console.log(
     `simulate: ${total} orders (${messages.length} messages with the repeats) to ${values.fifo ? "the FIFO" : "the"} order queue${rate ? ` at ${rate}/s` : " as fast as it takes them"}; run ${run}`,
   );

@@ -31,6 +31,8 @@ export interface CreateGatewayPayment {
   readonly paymentMethodToken: string;
   readonly captureMethod: CaptureMethod;
   readonly idempotencyKey: string;
+  /** The gateway's customer whose saved method is charged, off session (format B, SPEC §4.1). */
+  readonly customer?: string;
 }
 
 /**
@@ -47,6 +49,8 @@ export interface PaymentGateway {
     gatewayPaymentId: string;
     paymentMethodToken: string;
     idempotencyKey: string;
+    /** The customer is not there to authenticate: a bank's request to is a decline. */
+    offSession?: boolean;
   }): Promise<GatewayPayment>;
   retrieve(gatewayPaymentId: string): Promise<GatewayPayment>;
   capture(input: {

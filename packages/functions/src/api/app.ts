@@ -3,13 +3,17 @@ import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { requestId } from "hono/request-id";
+import { type CustomerRoutesDeps, customerRoutes } from "./customer-routes";
 import { docsPage } from "./docs";
 import { openApiDocument } from "./openapi";
 import { type ApiEnv, type PaymentRoutesDeps, paymentRoutes } from "./payment-routes";
 import { errorDetails, MAX_BODY_BYTES, problem, problemResponse, toProblem } from "./problem";
 import { type WebhookRoutesDeps, webhookRoutes } from "./webhook-routes";
 
-export interface ApiDeps extends PaymentRoutesDeps, WebhookRoutesDeps {
+export interface ApiDeps
+  extends PaymentRoutesDeps,
+    WebhookRoutesDeps,
+    Pick<CustomerRoutesDeps, "savedMethods"> {
   readonly logger: Logger;
   /**
    * The SST stage: the webhook routes also answer at `/{stage}/webhook/{provider}`, the paths
@@ -80,6 +84,7 @@ export function createApiApp(deps: ApiDeps) {
   app.get("/openapi.json", (c) => c.json(document));
   app.get("/docs", (c) => c.html(docs));
   app.route("/payments", paymentRoutes(deps));
+  app.route("/customers", customerRoutes(deps));
   const webhooks = webhookRoutes(deps);
   app.route("/webhooks", webhooks);
   // The paths already set in providers' dashboards (SPEC §4.2).

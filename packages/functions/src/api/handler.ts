@@ -26,6 +26,7 @@ export const app = createApiApp({
   ),
   jwtSecret: () => Resource.JwtSecret.value,
   webhooks: wiring.webhooks,
+  savedMethods: wiring.savedMethods,
   stripeLookup: wiring.stripeLookup,
   webhookSecrets: () => ({
     stripeWebhookSecret: Resource.StripeWebhookSecret.value,

@@ -1,5 +1,6 @@
 import { EventEnvelope } from "@payments/events";
 import { z } from "zod";
+import { AttachPaymentMethodBody } from "./customer-routes";
 import {
   CancelBody,
   CaptureBody,
@@ -199,6 +200,17 @@ export function openApiDocument(): Record<string, unknown> {
         PaymentView: schema(PaymentViewSchema),
         EventEnvelope: schema(EventEnvelope),
         Problem: schema(ProblemSchema),
+        AttachPaymentMethod: schema(AttachPaymentMethodBody),
+        SavedPaymentMethod: {
+          type: "object",
+          required: ["customerId", "gatewayCustomerId", "paymentMethodId", "default"],
+          properties: {
+            customerId: { type: "string" },
+            gatewayCustomerId: { type: "string", description: "the Stripe Customer (cus_…)" },
+            paymentMethodId: { type: "string" },
+            default: { type: "boolean", description: "charged by order messages without a card token" },
+          },
+        },
       },
     },
     paths: {
@@ -280,6 +292,26 @@ export function openApiDocument(): Record<string, unknown> {
       "/payments/{id}/capture": { post: command("Collect a held payment, in full or in part", "Capture") },
       "/payments/{id}/refund": { post: command("Refund captured money, in full or in part", "Refund") },
       "/payments/{id}/cancel": { post: command("Release a hold that was never captured", "Cancel") },
+      "/customers/{id}/payment-methods": {
+        post: {
+          ...secured("payments:write"),
+          summary:
+            "Save a payment method for a customer (its Stripe Customer made on first use); the default is charged by order messages without a card token",
+          parameters: [
+            {
+              name: "id",
+              in: "path",
+              required: true,
+              schema: { type: "string", minLength: 1, maxLength: 255 },
+            },
+          ],
+          requestBody: { required: true, ...json(ref("AttachPaymentMethod")) },
+          responses: {
+            "200": { description: "the saved method", ...json(ref("SavedPaymentMethod")) },
+            ...problems(400, 401, 403, 404, 413, 503),
+          },
+        },
+      },
       "/webhooks/stripe": { post: WEBHOOKS.stripe },
       "/webhooks/zalopay": { post: WEBHOOKS.zalopay },
       "/webhooks/payos": { post: WEBHOOKS.payos },

@@ -41,6 +41,15 @@ export interface ProcessOrderDeps {
   readonly fraudThresholds: FraudThresholds;
   readonly newPaymentId: () => string;
   readonly now: () => Date;
+  /**
+   * A customer's saved default payment method at the gateway (format B without a card token, SPEC
+   * §4.1); without it, such a message fails `payment_method_required`.
+   */
+  readonly savedMethods?: {
+    defaultFor(
+      customerId: string,
+    ): Promise<{ gatewayCustomerId: string; paymentMethodId: string } | undefined>;
+  };
 }
 
 /** What became of one request; transient failures are thrown instead, so that SQS retries them. */
@@ -121,8 +130,14 @@ export function createOrderProcessor(deps: ProcessOrderDeps) {
     return { kind: "failed", paymentId, code } as const;
   };
 
-  async function charge(step: Step, payment: Payment, paymentId: string): Promise<OrderOutcome> {
-    const token = payment.paymentMethod.token!;
+  async function charge(
+    step: Step,
+    payment: Payment,
+    paymentId: string,
+    saved?: { gatewayCustomerId: string; paymentMethodId: string },
+  ): Promise<OrderOutcome> {
+    // A card token from the message, or the customer's saved default method, charged off session.
+    const token = saved?.paymentMethodId ?? payment.paymentMethod.token!;
     // Held for a person when screening says review, or when the caller asked for a pre-authorization.
     const captureMethod =
       payment.fraud?.decision === "review" || payment.captureMethod === "manual" ? "manual" : "automatic";
@@ -139,6 +154,7 @@ export function createOrderProcessor(deps: ProcessOrderDeps) {
           paymentMethodToken: token,
           captureMethod,
           idempotencyKey: gatewayKey(paymentId, "create"),
+          ...(saved ? { customer: saved.gatewayCustomerId } : {}),
         });
         // Recorded before confirming: a retry, even after the gateway's idempotency window, continues this intent.
         await step({
@@ -152,6 +168,7 @@ export function createOrderProcessor(deps: ProcessOrderDeps) {
           gatewayPaymentId: intent.gatewayPaymentId,
           paymentMethodToken: token,
           idempotencyKey: gatewayKey(paymentId, "confirm"),
+          ...(saved ? { offSession: true } : {}),
         });
       }
     } catch (error) {
@@ -159,6 +176,13 @@ export function createOrderProcessor(deps: ProcessOrderDeps) {
         // Counted before the failure is appended: the count is idempotent, so a retry after a crash
         // between the two counts it once, and a decline is never left uncounted.
         if (payment.customerId) await deps.activity.recordDecline(payment.customerId, paymentId, deps.now());
+        // A decline that needs the customer (off session, nobody can authenticate): the intent is
+        // canceled at the gateway, not left open waiting for an authentication that never comes.
+        if (error.code === "authentication_required" && intent)
+          await deps.gateway.cancel({
+            gatewayPaymentId: intent.gatewayPaymentId,
+            idempotencyKey: `${paymentId}:cancel`,
+          });
         return fail(step, paymentId, error.code, error.message);
       }
       if (error instanceof InvalidAmountError) {
@@ -194,6 +218,11 @@ export function createOrderProcessor(deps: ProcessOrderDeps) {
         };
       }
       case "requires_action":
+        // Nobody is there to authenticate a queued payment: cancel the intent rather than leave it open.
+        await deps.gateway.cancel({
+          gatewayPaymentId: intent.gatewayPaymentId,
+          idempotencyKey: `${paymentId}:cancel`,
+        });
         return fail(
           step,
           paymentId,
@@ -249,12 +278,19 @@ export function createOrderProcessor(deps: ProcessOrderDeps) {
       };
     }
     if (state.status !== "initiated") return { kind: "already_done", paymentId, status: state.status };
-    if (!state.paymentMethod.token) {
+    // Without a card token (every CloudCafe message), the customer's saved default method is charged.
+    const saved =
+      !state.paymentMethod.token && state.customerId && deps.savedMethods
+        ? await deps.savedMethods.defaultFor(state.customerId)
+        : undefined;
+    if (!state.paymentMethod.token && !saved) {
       return fail(
         step,
         paymentId,
         "payment_method_required",
-        "the message has no payment_method_id to charge",
+        state.customerId
+          ? `the message has no payment_method_id, and customer ${state.customerId} has no saved default payment method`
+          : "the message has no payment_method_id to charge",
       );
     }
 
@@ -274,6 +310,6 @@ export function createOrderProcessor(deps: ProcessOrderDeps) {
       payment = screened.state;
       if (payment.status === "rejected") return { kind: "rejected", paymentId, score: payment.fraud!.score };
     }
-    return charge(step, payment, paymentId);
+    return charge(step, payment, paymentId, saved);
   };
 }

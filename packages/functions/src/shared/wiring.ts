@@ -1,12 +1,17 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { createCustomerActivity, createDynamoEventStore } from "@payments/adapters/dynamodb";
+import {
+  createCustomerActivity,
+  createDynamoEventStore,
+  createReadModelStore,
+} from "@payments/adapters/dynamodb";
 import { createPayOSClient } from "@payments/adapters/payos";
-import { createStripeGateway, createStripeLookup } from "@payments/adapters/stripe";
+import { createStripeCustomers, createStripeGateway, createStripeLookup } from "@payments/adapters/stripe";
 import { createZaloPayClient } from "@payments/adapters/zalopay";
 import { createCommandHandler, type FraudThresholds } from "@payments/core";
 import { Resource } from "sst";
 import { monotonicFactory } from "ulid";
 import { createPaymentService } from "../payments/payment-service";
+import { createSavedMethods } from "../payments/saved-methods";
 import { createWebhookService } from "../payments/webhook-service";
 import { createOrderProcessor } from "../process-payment/process-order";
 import { lazy } from "./lazy";
@@ -51,6 +56,21 @@ export function createWiring(options: {
       checksumKey: Resource.PayOSChecksumKey.value,
     }),
   );
+  const savedMethods = lazy(() =>
+    createSavedMethods({
+      customers: lazy(() =>
+        createStripeCustomers({ secretKey: Resource.StripeSecretKey.value, apiUrl: Resource.Stripe.apiUrl }),
+      ),
+      // The customer mapping lives in the read-model table; the transaction log is not touched.
+      mapping: lazy(() =>
+        createReadModelStore({
+          client: dynamodb(),
+          tableName: Resource.ReadModels.name,
+          transactionLogTableName: "",
+        }),
+      ),
+    }),
+  );
   const newPaymentId = () => `pay_${ulid()}`;
   const processOrder = lazy(() =>
     createOrderProcessor({
@@ -61,6 +81,7 @@ export function createWiring(options: {
       fraudThresholds: options.fraudThresholds,
       newPaymentId,
       now: () => new Date(),
+      savedMethods: savedMethods(),
     }),
   );
   const payments = lazy(() =>
@@ -75,5 +96,17 @@ export function createWiring(options: {
     }),
   );
   const webhooks = lazy(() => createWebhookService({ store: store(), newPaymentId, newId: ulid }));
-  return { dynamodb, store, handle, gateway, stripeLookup, zalopay, payos, processOrder, payments, webhooks };
+  return {
+    dynamodb,
+    store,
+    handle,
+    gateway,
+    stripeLookup,
+    zalopay,
+    payos,
+    processOrder,
+    payments,
+    webhooks,
+    savedMethods,
+  };
 }
