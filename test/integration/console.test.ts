@@ -10,6 +10,7 @@ import { createCommandHandler, foldPaymentView } from "@payments/core";
 import { issueToken } from "@payments/functions/api/auth";
 import { createConsoleApp } from "@payments/functions/console/app";
 import { createOrderDlq } from "@payments/functions/console/order-dlq";
+import { createPaymentService } from "@payments/functions/payments/payment-service";
 import { createProjector } from "@payments/functions/projector/project";
 import { ensureTable } from "@payments/local";
 import { outboxTable } from "@payments/topology";
@@ -82,9 +83,16 @@ function consoleDeps(): Parameters<typeof createConsoleApp>[0] {
         return { kind: "in_progress", reason: "still waiting at the provider" };
       },
       handle: createCommandHandler(store, { newId: ulid }),
-      refund: async () => {
-        throw new Error("not reached in these tests");
-      },
+      // The service's own refund; a manual refund touches no gateway, so none is given.
+      refund: createPaymentService({
+        store,
+        handle: createCommandHandler(store, { newId: ulid }),
+        newPaymentId: () => `pay_${ulid()}`,
+        ...({} as Pick<
+          Parameters<typeof createPaymentService>[0],
+          "gateway" | "charge" | "zalopay" | "payos"
+        >),
+      }).refund,
     }),
     reconcileAfterMs: 600_000,
     logger: new Logger({ serviceName: "test", logLevel: "SILENT" }),
@@ -375,6 +383,39 @@ describe("the console's pages", () => {
     const accepted = await post("http://console.test");
     expect(accepted.status).toBe(303);
     expect(redrives).toBe(before + 1);
+  });
+});
+
+describe("a manual refund from Needs attention", () => {
+  it("is recorded as the person's repair: source console, who, why", async () => {
+    const paymentId = `pay_${ulid()}`;
+    await store.append({
+      paymentId,
+      expectedVersion: 0,
+      events: [
+        sampleEvent("PaymentInitiated", { amount: 2_000, currency: "usd" }),
+        sampleEvent("PaymentAuthorized", { amountAuthorized: 2_000 }),
+        sampleEvent("PaymentCaptured", { amount: 2_000, totalCaptured: 2_000 }),
+      ],
+      metadata: { correlationId: "c", causationId: "c", source: "test" },
+      now: new Date(),
+      newId: ulid,
+    });
+    const response = await app.request(`http://console.test/console/attention/${paymentId}/manual-refund`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${writer}`, host: "console.test" },
+      body: new URLSearchParams({ reference: "TRF-2026-1", amount: "500" }),
+    });
+    expect(response.status).toBe(303);
+    const refunded = (await store.load(paymentId)).at(-1)!;
+    expect(refunded).toMatchObject({
+      type: "PaymentRefunded",
+      data: { amount: 500, method: "manual", reference: "TRF-2026-1" },
+      metadata: {
+        source: "console",
+        repair: { by: "writer", reason: "manual refund TRF-2026-1", driftId: `console:${paymentId}` },
+      },
+    });
   });
 });
 

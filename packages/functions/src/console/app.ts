@@ -481,13 +481,17 @@ export function createConsoleApp(deps: ConsoleDeps) {
     if (amount !== undefined && !(Number.isSafeInteger(amount) && amount > 0))
       return invalidForm(c, "amount", "an amount is a whole number of minor units");
     const metadata = repairMetadata(c, view.paymentId, `manual refund ${reference}`);
-    await deps
-      .attention()
-      .refund(
-        view.paymentId,
-        { manual: true, reference: reference.slice(0, 255), amount, refundId: `console-${newId()}` },
-        { correlationId: metadata.correlationId, causationId: metadata.causationId, source: "api" },
-      );
+    await deps.attention().refund(
+      view.paymentId,
+      { manual: true, reference: reference.slice(0, 255), amount, refundId: `console-${newId()}` },
+      // Recorded as the person's repair, as the other actions of the page are.
+      {
+        correlationId: metadata.correlationId,
+        causationId: metadata.causationId,
+        source: "console",
+        repair: metadata.repair,
+      },
+    );
     return c.redirect(done("refunded"), 303);
   });
 

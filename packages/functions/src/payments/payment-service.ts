@@ -83,7 +83,9 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 export interface RequestContext {
   readonly correlationId: string;
   readonly causationId: string;
-  readonly source: "api" | "step-functions";
+  readonly source: "api" | "step-functions" | "console";
+  /** A person's repair from the console (SPEC §6.1): who, why, and what it settles. */
+  readonly repair?: EventMetadata["repair"];
 }
 
 /**
@@ -98,6 +100,7 @@ export function createPaymentService(deps: PaymentServiceDeps) {
     correlationId: ctx.correlationId,
     causationId: ctx.causationId,
     source: ctx.source,
+    ...(ctx.repair ? { repair: ctx.repair } : {}),
   });
 
   async function load(paymentId: string) {
