@@ -1,5 +1,5 @@
 import { Logger } from "@aws-lambda-powertools/logger";
-import { ReceiveMessageCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
+import { DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
 import {
   createDynamoEventStore,
   createOrderFailureNotes,
@@ -16,6 +16,7 @@ import { ensureTable } from "@payments/local";
 import { outboxTable } from "@payments/topology";
 import { ulid } from "ulid";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { eventually } from "../helpers/eventually";
 import { sampleEvent } from "../helpers/fixtures";
 import { freshQueues } from "../helpers/queues";
 import { stackClients, testStack } from "../helpers/stack";
@@ -386,6 +387,49 @@ describe("the console's pages", () => {
   });
 });
 
+describe("holds awaiting a fraud review", () => {
+  it("are listed apart on Needs attention, and leave the list once captured", async () => {
+    const paymentId = `pay_${ulid()}`;
+    const held = await store.append({
+      paymentId,
+      expectedVersion: 0,
+      events: [
+        sampleEvent("PaymentInitiated", { amount: 150_000, currency: "usd", captureMethod: "automatic" }),
+        sampleEvent("PaymentScreened", {
+          score: 70,
+          decision: "review",
+          reasons: ["large_amount_first_purchase"],
+        }),
+        sampleEvent("PaymentAuthorized", { amountAuthorized: 150_000 }),
+      ],
+      metadata: { correlationId: "c", causationId: "c", source: "test" },
+      now: new Date(),
+      newId: ulid,
+    });
+    const projector = createProjector({ store, readModels });
+    await projector.projectPayment(paymentId, held);
+    const section = (page: string) => page.split('id="review"')[1] ?? "";
+    const page = await (await app.request("/console/attention", bearer(reader))).text();
+    expect(section(page)).toContain(paymentId);
+    expect(section(page)).toContain("large_amount_first_purchase");
+    expect(page.split('id="review"')[0]).not.toContain(paymentId);
+
+    const captured = await store.append({
+      paymentId,
+      expectedVersion: 3,
+      events: [sampleEvent("PaymentCaptured", { amount: 150_000, totalCaptured: 150_000 })],
+      metadata: { correlationId: "c", causationId: "c", source: "test" },
+      now: new Date(),
+      newId: ulid,
+    });
+    await projector.projectPayment(paymentId, [...held, ...captured]);
+    expect(await readModels.reviewHolds(100)).not.toContain(paymentId);
+    expect(section(await (await app.request("/console/attention", bearer(reader))).text())).not.toContain(
+      paymentId,
+    );
+  });
+});
+
 describe("a manual refund from Needs attention", () => {
   it("is recorded as the person's repair: source console, who, why", async () => {
     const paymentId = `pay_${ulid()}`;
@@ -491,14 +535,24 @@ describe("what a read-only session may do", () => {
       expect({ path, writer: (await buttons(writer, path)) > signOutOnly }).toEqual({ path, writer: true });
       expect({ path, reader: signOutOnly }).toEqual({ path, reader: 1 });
     }
-    // Drain the letter so that the DLQ test below starts from an empty queue.
-    await createOrderDlq({
-      sqs: clients.sqs,
-      dlqUrl: queues.dlq.url,
-      queueUrl: queues.main.url,
-      notes,
-    }).redrive();
-    await clients.sqs.send(new ReceiveMessageCommand({ QueueUrl: queues.main.url, MaxNumberOfMessages: 10 }));
+    // Take the letter out of the DLQ, so that the DLQ test below starts from an empty queue.
+    await eventually(
+      async () => {
+        const { Messages = [] } = await clients.sqs.send(
+          new ReceiveMessageCommand({
+            QueueUrl: queues.dlq.url,
+            MaxNumberOfMessages: 10,
+            WaitTimeSeconds: 1,
+          }),
+        );
+        for (const m of Messages)
+          await clients.sqs.send(
+            new DeleteMessageCommand({ QueueUrl: queues.dlq.url, ReceiptHandle: m.ReceiptHandle! }),
+          );
+        return Messages.some((m) => m.Body === '{"order_id":"ord-buttons"}') ? true : undefined;
+      },
+      { timeoutMs: 20_000, what: "the letter taken out of the DLQ" },
+    );
   });
 
   it("runs verify for the write scope only, one at a time: a second while one runs gets 409", async () => {

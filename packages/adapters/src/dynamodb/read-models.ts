@@ -54,6 +54,8 @@ export interface ReadModelStore {
   }): Promise<boolean>;
   /** Ids of the payments a person must look at ({@link needsAPerson}), newest first. */
   attentionPayments(limit: number): Promise<string[]>;
+  /** Holds awaiting a fraud review (authorized, decision `review`), newest first: listed apart. */
+  reviewHolds(limit: number): Promise<string[]>;
   /** Ids of a provider's payments created in [since, until), from the `byCreated` index, by day. */
   paymentsCreated(input: { provider: string; since: Date; until: Date }): Promise<string[]>;
   viewsByOrder(orderId: string): Promise<PaymentView[]>;
@@ -86,6 +88,11 @@ export interface OpenPaymentDue {
 }
 
 /** Whether a view belongs on the Needs attention page: flagged for a person, or underpaid (SPEC §6.1). */
+/** A hold that fraud screening left for a person to capture or cancel (status authorized, review). */
+export function heldForReview(view: Pick<PaymentView, "status" | "fraud">): boolean {
+  return view.status === "authorized" && view.fraud?.decision === "review";
+}
+
 export function needsAPerson(view: Pick<PaymentView, "flags" | "status">): boolean {
   return (
     view.status === "underpaid" ||
@@ -202,6 +209,22 @@ export function createReadModelStore(options: {
   const viewOf = (item: Record<string, unknown> | undefined) =>
     item ? (item.view as PaymentView) : undefined;
 
+  /** One list of the sparse byAttention index, newest first: payment ids. */
+  async function attentionList(list: "attention" | "review", limit: number): Promise<string[]> {
+    const { Items = [] } = await doc.send(
+      new QueryCommand({
+        TableName: options.tableName,
+        IndexName: "byAttention",
+        KeyConditionExpression: "#pk = :pk",
+        ExpressionAttributeNames: { "#pk": byAttention.partitionKey },
+        ExpressionAttributeValues: { ":pk": list },
+        ScanIndexForward: false,
+        Limit: limit,
+      }),
+    );
+    return Items.map((item) => String(item[readModelTable.partitionKey]).slice("payment#".length));
+  }
+
   async function guardedPut(
     tableName: string,
     item: Record<string, unknown>,
@@ -268,7 +291,13 @@ export function createReadModelStore(options: {
                 [byAttention.partitionKey]: "attention",
                 [byAttention.sortKey]: `${view.updatedAt}#${view.paymentId}`,
               }
-            : {}),
+            : heldForReview(view)
+              ? {
+                  // Listed apart on the Needs attention page: a hold a person decides (SPEC §6.1).
+                  [byAttention.partitionKey]: "review",
+                  [byAttention.sortKey]: `${view.updatedAt}#${view.paymentId}`,
+                }
+              : {}),
           [byCreated.partitionKey]: `created#${view.provider}#${view.createdAt.slice(0, 10)}`,
           [byCreated.sortKey]: `${view.createdAt}#${view.paymentId}`,
         },
@@ -320,20 +349,8 @@ export function createReadModelStore(options: {
         throw error;
       }
     },
-    async attentionPayments(limit) {
-      const { Items = [] } = await doc.send(
-        new QueryCommand({
-          TableName: options.tableName,
-          IndexName: "byAttention",
-          KeyConditionExpression: "#pk = :pk",
-          ExpressionAttributeNames: { "#pk": byAttention.partitionKey },
-          ExpressionAttributeValues: { ":pk": "attention" },
-          ScanIndexForward: false,
-          Limit: limit,
-        }),
-      );
-      return Items.map((item) => String(item[readModelTable.partitionKey]).slice("payment#".length));
-    },
+    attentionPayments: (limit) => attentionList("attention", limit),
+    reviewHolds: (limit) => attentionList("review", limit),
     async paymentsCreated({ provider, since, until }) {
       const ids: string[] = [];
       const lastDay = new Date(until.getTime() - 1).toISOString().slice(0, 10);

@@ -60,7 +60,7 @@ export interface ConsoleDeps {
   readonly store: () => Pick<EventStore, "load" | "findOwner">;
   readonly readModels: () => Pick<
     ReadModelStore,
-    "viewsByCustomer" | "attentionPayments" | "openPaymentsDue"
+    "viewsByCustomer" | "attentionPayments" | "openPaymentsDue" | "reviewHolds"
   >;
   /** The actions of the Needs attention page: the reconciler's settle, the command handler, refunds. */
   readonly attention: () => {
@@ -433,12 +433,19 @@ export function createConsoleApp(deps: ConsoleDeps) {
       const view = foldPaymentView(await store.load(paymentId));
       if (view) stuck.push(view);
     }
+    // Listed apart: still held for review by the stream (the index may lag a moment behind it).
+    const reviews: PaymentView[] = [];
+    for (const paymentId of await deps.readModels().reviewHolds(25)) {
+      const view = foldPaymentView(await store.load(paymentId));
+      if (view?.status === "authorized" && view.fraud?.decision === "review") reviews.push(view);
+    }
     const asked = c.req.query("notice");
     return c.html(
       attentionPage({
         viewer: c.get("viewer"),
         flagged,
         stuck,
+        reviews,
         stuckAfter: `${Math.round(deps.reconcileAfterMs / 1000)} s`,
         notice: asked && Object.hasOwn(ATTENTION_NOTICES, asked) ? (asked as AttentionNotice) : undefined,
         now: now(),

@@ -486,6 +486,8 @@ export function attentionPage(options: {
   flagged: readonly AttentionRow[];
   stuck: readonly PaymentView[];
   stuckAfter: string;
+  /** Holds awaiting a fraud review, listed apart (SPEC §6.1): a person captures or cancels them. */
+  reviews?: readonly PaymentView[];
   notice?: AttentionNotice;
   now: Date;
 }): Html {
@@ -520,6 +522,16 @@ ${
   options.stuck.length
     ? html`<table aria-labelledby="stuck">${head}<tbody>${options.stuck.map((v) => row(v, v.status === "initiated" ? "waiting for its provider" : "a refund is held back"))}</tbody></table>`
     : html`<p>Nothing is stuck: the reconciler has settled every payment open longer than that.</p>`
+}
+<h2 id="review">Held for a fraud review</h2>
+<p>Authorized, not captured: screening asked a person to decide. Capture with <code>POST /payments/{id}/capture</code>, or release with <code>/cancel</code>; the hold expires at Stripe after 7 days.</p>
+${
+  options.reviews?.length
+    ? html`<table aria-labelledby="review"><thead><tr><th scope="col">Payment</th><th scope="col" class="num">Amount</th><th scope="col" class="num">Score</th><th scope="col">Reasons</th><th scope="col">Held for</th></tr></thead><tbody>${options.reviews.map(
+        (v) =>
+          html`<tr><td><a href="/console/payments/${v.paymentId}"><code>${v.paymentId}</code></a></td><td class="num">${formatMoney(v.amount, v.currency)}</td><td class="num">${v.fraud?.score ?? "–"}</td><td>${(v.fraud?.reasons ?? []).join(", ") || "–"}</td><td>${formatAge(v.updatedAt, options.now)}</td></tr>`,
+      )}</tbody></table>`
+    : html`<p>No hold is waiting for a fraud review.</p>`
 }`,
   });
 }
