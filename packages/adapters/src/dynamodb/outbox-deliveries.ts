@@ -12,7 +12,7 @@ import {
   TransactWriteCommand,
 } from "@aws-sdk/lib-dynamodb";
 import type { OutboxSink } from "@payments/topology";
-import { InvalidCursorError } from "./read-models";
+import { pageKeyFrom, pageKeyText } from "./page-keys";
 
 /** Where one payment's delivery to one sink stands (SPEC §5). */
 export interface DeliveryCursor {
@@ -129,31 +129,12 @@ const listingPartition = (listing: DeliveryListing) =>
       : FAILURE_RESOLVED
     : `${listing.state}#${listing.sink}`;
 
-/** A page's start key as text for a link (base64url JSON), read back by {@link pageStartFrom}. */
-export const pageStartText = (key: Record<string, unknown>) =>
-  Buffer.from(JSON.stringify(key)).toString("base64url");
+/** A page's start key as text for a link, read back by {@link pageStartFrom}. */
+export const pageStartText = pageKeyText;
 
-/**
- * A page's start key from a link, or {@link InvalidCursorError}: exactly the table's and the
- * index's keys, short strings, in the listing it claims to continue. Nothing else reaches DynamoDB.
- */
-export function pageStartFrom(text: string, listing: DeliveryListing): Record<string, string> {
-  let key: unknown;
-  try {
-    key = JSON.parse(Buffer.from(text, "base64url").toString());
-  } catch {
-    throw new InvalidCursorError();
-  }
-  const fields =
-    key && typeof key === "object" && !Array.isArray(key) ? (key as Record<string, unknown>) : {};
-  const names = ["pk", "sk", "gsi1pk", "gsi1sk"];
-  const shaped =
-    Object.keys(fields).length === names.length &&
-    names.every((name) => typeof fields[name] === "string" && (fields[name] as string).length <= 512) &&
-    fields.gsi1pk === listingPartition(listing);
-  if (!shaped) throw new InvalidCursorError();
-  return fields as Record<string, string>;
-}
+/** A page's start key from a link, in the listing it claims to continue (see {@link pageKeyFrom}). */
+export const pageStartFrom = (text: string, listing: DeliveryListing): Record<string, string> =>
+  pageKeyFrom(text, ["pk", "sk", "gsi1pk", "gsi1sk"], (key) => key.gsi1pk === listingPartition(listing));
 
 /** The map key of a (payment, sink) pair in {@link OutboxDeliveries.getCursors}. */
 export const deliveryKey = keyOf;

@@ -14,6 +14,7 @@ import {
 import { unmarshall } from "@aws-sdk/util-dynamodb";
 import { formatMinorUnits, isOpenPayment, type PaymentView, type RecordedEvent } from "@payments/core";
 import { openPaymentShards, readModelTable, transactionLogTable } from "@payments/topology";
+import { pageKeyFrom, pageKeyText } from "./page-keys";
 
 /**
  * The read models of SPEC §3 in DynamoDB: the payment view (with lookups by order and by customer),
@@ -208,6 +209,21 @@ export function createReadModelStore(options: {
   const { byOrder, byCustomer, byOpen, byCreated, byAttention } = readModelTable.indexes;
   const viewOf = (item: Record<string, unknown> | undefined) =>
     item ? (item.view as PaymentView) : undefined;
+
+  const stripeCustomerKey = (customerId: string) => ({
+    [readModelTable.partitionKey]: `customer#${customerId}`,
+    [readModelTable.sortKey]: STRIPE_CUSTOMER_SK,
+  });
+  async function stripeCustomer(customerId: string): Promise<string | undefined> {
+    const { Item } = await doc.send(
+      new GetCommand({
+        TableName: options.tableName,
+        Key: stripeCustomerKey(customerId),
+        ConsistentRead: true,
+      }),
+    );
+    return typeof Item?.stripeCustomerId === "string" ? Item.stripeCustomerId : undefined;
+  }
 
   /** One list of the sparse byAttention index, newest first: payment ids. */
   async function attentionList(list: "attention" | "review", limit: number): Promise<string[]> {
@@ -407,7 +423,7 @@ export function createReadModelStore(options: {
       );
       return {
         items: Items.map((item) => viewOf(item)!),
-        ...(LastEvaluatedKey ? { nextCursor: encodeCursor(LastEvaluatedKey) } : {}),
+        ...(LastEvaluatedKey ? { nextCursor: pageKeyText(LastEvaluatedKey) } : {}),
       };
     },
     async putDecline(decline) {
@@ -428,30 +444,13 @@ export function createReadModelStore(options: {
         if (!(error instanceof ConditionalCheckFailedException)) throw error;
       }
     },
-    async stripeCustomer(customerId) {
-      const { Item } = await doc.send(
-        new GetCommand({
-          TableName: options.tableName,
-          Key: {
-            [readModelTable.partitionKey]: `customer#${customerId}`,
-            [readModelTable.sortKey]: STRIPE_CUSTOMER_SK,
-          },
-          ConsistentRead: true,
-        }),
-      );
-      return typeof Item?.stripeCustomerId === "string" ? Item.stripeCustomerId : undefined;
-    },
+    stripeCustomer,
     async putStripeCustomer(customerId, stripeCustomerId) {
       try {
         await doc.send(
           new PutCommand({
             TableName: options.tableName,
-            Item: {
-              [readModelTable.partitionKey]: `customer#${customerId}`,
-              [readModelTable.sortKey]: STRIPE_CUSTOMER_SK,
-              customerId,
-              stripeCustomerId,
-            },
+            Item: { ...stripeCustomerKey(customerId), customerId, stripeCustomerId },
             ConditionExpression: "attribute_not_exists(#pk)",
             ExpressionAttributeNames: { "#pk": readModelTable.partitionKey },
           }),
@@ -460,17 +459,7 @@ export function createReadModelStore(options: {
       } catch (error) {
         if (!(error instanceof ConditionalCheckFailedException)) throw error;
         // Another writer kept one first: that one is the customer's.
-        const { Item } = await doc.send(
-          new GetCommand({
-            TableName: options.tableName,
-            Key: {
-              [readModelTable.partitionKey]: `customer#${customerId}`,
-              [readModelTable.sortKey]: STRIPE_CUSTOMER_SK,
-            },
-            ConsistentRead: true,
-          }),
-        );
-        return String(Item?.stripeCustomerId);
+        return (await stripeCustomer(customerId))!;
       }
     },
     async declines(customerId) {
@@ -529,42 +518,20 @@ export function createReadModelStore(options: {
 const nextDay = (day: string) =>
   new Date(Date.parse(`${day}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
 
-const encodeCursor = (key: Record<string, unknown>) => Buffer.from(JSON.stringify(key)).toString("base64url");
 /**
- * A `byCustomer` cursor as this API handed it out, or {@link InvalidCursorError}: exactly the
- * table's and the index's keys, strings of a sane length, for this same customer. Anything else
- * (base64 of any JSON) never reaches DynamoDB as a start key.
+ * A `byCustomer` cursor as this API handed it out: the table's and the index's keys, for a view of
+ * this same customer (see {@link pageKeyFrom}).
  */
 function customerCursor(cursor: string, customerId: string): Record<string, string> {
   const { byCustomer } = readModelTable.indexes;
-  const keys = [
-    readModelTable.partitionKey,
-    readModelTable.sortKey,
-    byCustomer.partitionKey,
-    byCustomer.sortKey,
-  ];
-  let key: unknown;
-  try {
-    key = JSON.parse(Buffer.from(cursor, "base64url").toString());
-  } catch {
-    throw new InvalidCursorError();
-  }
-  const fields =
-    key && typeof key === "object" && !Array.isArray(key) ? (key as Record<string, unknown>) : {};
-  const shaped =
-    Object.keys(fields).length === keys.length &&
-    keys.every((k) => typeof fields[k] === "string" && (fields[k] as string).length <= 512) &&
-    String(fields[readModelTable.partitionKey]).startsWith("payment#") &&
-    fields[readModelTable.sortKey] === VIEW_SK &&
-    fields[byCustomer.partitionKey] === `customer#${customerId}`;
-  if (!shaped) throw new InvalidCursorError();
-  return fields as Record<string, string>;
+  return pageKeyFrom(
+    cursor,
+    [readModelTable.partitionKey, readModelTable.sortKey, byCustomer.partitionKey, byCustomer.sortKey],
+    (key) =>
+      key[readModelTable.partitionKey]!.startsWith("payment#") &&
+      key[readModelTable.sortKey] === VIEW_SK &&
+      key[byCustomer.partitionKey] === `customer#${customerId}`,
+  );
 }
 
-/** A `cursor` that this API did not hand out. */
-export class InvalidCursorError extends Error {
-  override readonly name = "InvalidCursorError";
-  constructor() {
-    super("cursor is not one this API returned; start again without it");
-  }
-}
+export { InvalidCursorError } from "./page-keys";
