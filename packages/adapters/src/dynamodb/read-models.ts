@@ -76,7 +76,42 @@ export interface ReadModelStore {
   putStripeCustomer(customerId: string, stripeCustomerId: string): Promise<string>;
   putTransactionLog(view: PaymentView, options?: { repair?: boolean }): Promise<boolean>;
   getTransactionLog(transactionId: string): Promise<TransactionLogItem | undefined>;
+  /** Keeps what the last `npm run reconcile` found, for the console (SPEC §6.1): one item, replaced. */
+  putLastReconciliation(summary: ReconciliationSummary): Promise<void>;
+  lastReconciliation(): Promise<ReconciliationSummary | undefined>;
 }
+
+/** What one `npm run reconcile` found and did, as the console's Needs attention page shows it. */
+export interface ReconciliationSummary {
+  /** When the run finished, ISO 8601. */
+  readonly at: string;
+  /** Who ran it (`--by`): `cli:<user>` by default. */
+  readonly by: string;
+  readonly window: { readonly since: string; readonly until: string };
+  readonly providers: readonly string[];
+  readonly compared: number;
+  readonly repair: boolean;
+  /** Drifts found, per class. */
+  readonly byClass: Readonly<Record<string, number>>;
+  /** The drifts, at most {@link RECONCILIATION_ROWS} of them (`driftCount` counts them all). */
+  readonly drifts: ReadonlyArray<{
+    readonly driftId: string;
+    readonly driftClass: string;
+    readonly provider: string;
+    readonly paymentId?: string;
+    readonly providerObject: string;
+    readonly amount: number;
+    readonly currency: string;
+    /** `repaired`, `flagged`, `left` or `failed`. */
+    readonly state: string;
+  }>;
+  readonly driftCount: number;
+  readonly left: number;
+  readonly providerErrors: readonly string[];
+}
+
+/** How many drifts the kept summary lists: one DynamoDB item stays far under its 400 KB. */
+export const RECONCILIATION_ROWS = 100;
 
 /** An entry of the open-payments index. */
 export interface OpenPaymentDue {
@@ -137,6 +172,10 @@ export interface TransactionLogItem {
 const VIEW_SK = "view";
 /** The item that maps a customer id of ours to its Stripe Customer (format B's saved methods). */
 const STRIPE_CUSTOMER_SK = "stripe-customer";
+const LAST_RECONCILIATION_KEY = {
+  [readModelTable.partitionKey]: "reconciliation",
+  [readModelTable.sortKey]: "last",
+};
 const viewKey = (paymentId: string) => ({
   [readModelTable.partitionKey]: `payment#${paymentId}`,
   [readModelTable.sortKey]: VIEW_SK,
@@ -491,6 +530,23 @@ export function createReadModelStore(options: {
         view.version,
         repair,
       );
+    },
+    async putLastReconciliation(summary) {
+      await doc.send(
+        new PutCommand({
+          TableName: options.tableName,
+          Item: {
+            ...LAST_RECONCILIATION_KEY,
+            summary: { ...summary, drifts: summary.drifts.slice(0, RECONCILIATION_ROWS) },
+          },
+        }),
+      );
+    },
+    async lastReconciliation() {
+      const { Item } = await doc.send(
+        new GetCommand({ TableName: options.tableName, Key: LAST_RECONCILIATION_KEY }),
+      );
+      return Item?.summary as ReconciliationSummary | undefined;
     },
     async getTransactionLog(transactionId) {
       // The raw item, so that numbers are read as their exact text, never through a float.

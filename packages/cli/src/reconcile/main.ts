@@ -4,11 +4,15 @@
  * (default: the last 24 hours) with the ledger and prints each drift and the totals per currency;
  * with --repair, appends each drift's correction through the decider (`metadata.repair`). Exit 0
  * with no drift left, 1 with drift left over, 2 for a usage error. It finds the local stack through
- * .dev/stack.json, and AWS through the links of `npx sst shell`.
+ * .dev/stack.json, and AWS through the links of `npx sst shell`. Each run keeps its summary for the
+ * console's Needs attention page and puts `ReconciliationDrift` by class to CloudWatch.
  */
 import "../shared/lambda-node";
 import { parseArgs } from "node:util";
+import { CloudWatchClient, PutMetricDataCommand } from "@aws-sdk/client-cloudwatch";
+import type { ReconciliationSummary } from "@payments/adapters/dynamodb";
 import type { Provider } from "@payments/events";
+import { alarms, metricsNamespace } from "@payments/topology";
 import { SingleBar } from "cli-progress";
 import { monotonicFactory } from "ulid";
 import { linkTarget } from "../shared/target";
@@ -52,7 +56,7 @@ async function main() {
   say(`reconcile: ${providers.join(", ")} from ${since.toISOString()} to ${until.toISOString()}`);
 
   const { createReconcileWiring } = await import("@payments/functions/reconciler/wiring");
-  const { drift } = createReconcileWiring();
+  const { drift, readModels } = createReconcileWiring();
   const bar =
     process.stdout.isTTY && !values.json
       ? new SingleBar({ format: "reconcile [{bar}] {value}/{total} providers | {provider}" })
@@ -77,6 +81,46 @@ async function main() {
   const settled = new Set(repairs.filter((r) => r.outcome === "repaired").map((r) => r.driftId));
   const flagged = new Set(repairs.filter((r) => r.outcome === "flagged").map((r) => r.driftId));
   const left = report.drifts.filter((d) => !settled.has(d.driftId));
+
+  const stateOf = (driftId: string) =>
+    settled.has(driftId)
+      ? "repaired"
+      : flagged.has(driftId)
+        ? "flagged"
+        : repairs.some((r) => r.driftId === driftId && r.outcome === "failed")
+          ? "failed"
+          : "left";
+  const byClass: Record<string, number> = {};
+  for (const d of report.drifts) byClass[d.driftClass] = (byClass[d.driftClass] ?? 0) + 1;
+  const summary: ReconciliationSummary = {
+    at: new Date().toISOString(),
+    by: values.by!,
+    window: report.window,
+    providers: report.providers,
+    compared: report.compared,
+    repair: values.repair!,
+    byClass,
+    drifts: report.drifts.map((d) => ({
+      driftId: d.driftId,
+      driftClass: d.driftClass,
+      provider: d.provider,
+      ...(d.paymentId ? { paymentId: d.paymentId } : {}),
+      providerObject: d.providerObject,
+      amount: d.amount,
+      currency: d.currency,
+      state: stateOf(d.driftId),
+    })),
+    driftCount: report.drifts.length,
+    left: left.length,
+    providerErrors: report.providerErrors,
+  };
+  // Kept for the console, and counted where the alarm looks; neither may hide the report itself.
+  const kept = await Promise.allSettled([
+    readModels().putLastReconciliation(summary),
+    putDriftMetric(byClass),
+  ]);
+  for (const result of kept)
+    if (result.status === "rejected") console.error(`reconcile: not kept: ${result.reason}`);
 
   if (values.json) {
     console.log(JSON.stringify({ ...report, repairs, left: left.length }, null, 2));
@@ -110,6 +154,32 @@ async function main() {
   }
   const exitCode = left.length > 0 || report.providerErrors.length > 0 ? 1 : 0;
   process.exit(exitCode);
+}
+
+/**
+ * `ReconciliationDrift` by class (SPEC §6.1), in the namespace and dimensions the alarm reads: a
+ * zero for each class without drift, so the alarm's data says "compared, none" rather than nothing.
+ */
+async function putDriftMetric(byClass: Record<string, number>) {
+  const cloudwatch = new CloudWatchClient({});
+  try {
+    await cloudwatch.send(
+      new PutMetricDataCommand({
+        Namespace: metricsNamespace.namespace,
+        MetricData: alarms.reconciliationDrift.classes.map((driftClass) => ({
+          MetricName: alarms.reconciliationDrift.metric,
+          Dimensions: [
+            { Name: "service", Value: metricsNamespace.service },
+            { Name: "class", Value: driftClass },
+          ],
+          Unit: "Count",
+          Value: byClass[driftClass] ?? 0,
+        })),
+      }),
+    );
+  } finally {
+    cloudwatch.destroy();
+  }
 }
 
 main().catch((error) => {

@@ -46,6 +46,7 @@ export function linkTarget(stackFile: string): { where: string; stack?: StackDes
     AWS_ENDPOINT_URL_DYNAMODB_STREAMS: stack.dynamoEndpoint,
     AWS_ENDPOINT_URL_SQS: stack.awsEndpoint,
     AWS_ENDPOINT_URL_EVENTBRIDGE: stack.awsEndpoint,
+    AWS_ENDPOINT_URL_CLOUDWATCH: stack.awsEndpoint,
     [`SST_RESOURCE_${eventStoreTable.name}`]: link({ name: stack.tables.events }),
     [`SST_RESOURCE_${readModelTable.name}`]: link({ name: stack.tables.readModels }),
     [`SST_RESOURCE_${transactionLogTable.name}`]: link({ name: stack.tables.transactionLog }),
