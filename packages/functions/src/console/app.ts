@@ -60,7 +60,7 @@ export interface ConsoleDeps {
   readonly store: () => Pick<EventStore, "load" | "findOwner">;
   readonly readModels: () => Pick<
     ReadModelStore,
-    "viewsByCustomer" | "attentionPayments" | "openPaymentsDue" | "reviewHolds"
+    "viewsByCustomer" | "attentionPayments" | "openPaymentsDue" | "reviewHolds" | "lastReconciliation"
   >;
   /** The actions of the Needs attention page: the reconciler's settle, the command handler, refunds. */
   readonly attention: () => {
@@ -385,6 +385,11 @@ export function createConsoleApp(deps: ConsoleDeps) {
       },
     };
   };
+  /** The same, as the payment service's refunds take it (their events' metadata). */
+  const repairRequest = (c: Context<ConsoleEnv>, paymentId: string, reason: string) => {
+    const { correlationId, causationId, repair } = repairMetadata(c, paymentId, reason);
+    return { correlationId, causationId, source: "console" as const, repair };
+  };
   /** A form field missing or wrong: 400, naming the field. */
   const invalidForm = (c: Context<ConsoleEnv>, field: string, detail: string) =>
     respond(c, problem(400, "invalid-request", "The form is not valid", `${field}: ${detail}`));
@@ -446,6 +451,7 @@ export function createConsoleApp(deps: ConsoleDeps) {
         flagged,
         stuck,
         reviews,
+        lastReconciliation: await deps.readModels().lastReconciliation(),
         stuckAfter: `${Math.round(deps.reconcileAfterMs / 1000)} s`,
         notice: asked && Object.hasOwn(ATTENTION_NOTICES, asked) ? (asked as AttentionNotice) : undefined,
         now: now(),
@@ -478,6 +484,27 @@ export function createConsoleApp(deps: ConsoleDeps) {
     });
     return c.redirect(done("resolved"), 303);
   });
+  app.post("/attention/:id/refund", requireScope("payments:write"), async (c) => {
+    const view = await attentionTarget(c.req.param("id") ?? "");
+    const amountText = formText(await c.req.parseBody(), "amount");
+    const amount = amountText ? Number(amountText) : undefined;
+    if (amount !== undefined && !(Number.isSafeInteger(amount) && amount > 0))
+      return invalidForm(c, "amount", "an amount is a whole number of minor units");
+    // The API's refund: the hold first, then the provider, with a key of the payment and refund id.
+    await deps
+      .attention()
+      .refund(
+        view.paymentId,
+        { amount, refundId: `console-${newId()}` },
+        repairRequest(c, view.paymentId, `refund at ${view.provider} from the console`),
+      );
+    deps.logger.info("console: refunded at the provider", {
+      by: c.get("viewer").subject,
+      paymentId: view.paymentId,
+      amount,
+    });
+    return c.redirect(done("provider_refunded"), 303);
+  });
   app.post("/attention/:id/manual-refund", requireScope("payments:write"), async (c) => {
     const view = await attentionTarget(c.req.param("id") ?? "");
     const form = await c.req.parseBody();
@@ -487,17 +514,11 @@ export function createConsoleApp(deps: ConsoleDeps) {
     const amount = amountText ? Number(amountText) : undefined;
     if (amount !== undefined && !(Number.isSafeInteger(amount) && amount > 0))
       return invalidForm(c, "amount", "an amount is a whole number of minor units");
-    const metadata = repairMetadata(c, view.paymentId, `manual refund ${reference}`);
     await deps.attention().refund(
       view.paymentId,
       { manual: true, reference: reference.slice(0, 255), amount, refundId: `console-${newId()}` },
       // Recorded as the person's repair, as the other actions of the page are.
-      {
-        correlationId: metadata.correlationId,
-        causationId: metadata.causationId,
-        source: "console",
-        repair: metadata.repair,
-      },
+      repairRequest(c, view.paymentId, `manual refund ${reference}`),
     );
     return c.redirect(done("refunded"), 303);
   });

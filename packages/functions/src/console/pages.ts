@@ -1,4 +1,4 @@
-import type { DeliveryCursor, DeliveryFailure } from "@payments/adapters/dynamodb";
+import type { DeliveryCursor, DeliveryFailure, ReconciliationSummary } from "@payments/adapters/dynamodb";
 import type { PaymentView, RecordedEvent } from "@payments/core";
 import type { OutboxSink } from "@payments/topology";
 import { html, raw } from "hono/html";
@@ -468,6 +468,8 @@ export const ATTENTION_NOTICES = {
   provider_error: "The provider did not answer; nothing was recorded. Try again later.",
   not_open: "Nothing to settle: the payment is not waiting on its provider.",
   refunded: "The manual refund is recorded (PaymentRefunded, method manual).",
+  provider_refunded:
+    "Refunded at the provider: its answer is recorded (see the payment's timeline; a ZaloPay refund may still be processing).",
 } as const;
 export type AttentionNotice = keyof typeof ATTENTION_NOTICES;
 
@@ -488,12 +490,22 @@ export function attentionPage(options: {
   stuckAfter: string;
   /** Holds awaiting a fraud review, listed apart (SPEC §6.1): a person captures or cancels them. */
   reviews?: readonly PaymentView[];
+  /** What the last `npm run reconcile` found, if one has run. */
+  lastReconciliation?: ReconciliationSummary;
   notice?: AttentionNotice;
   now: Date;
 }): Html {
+  // PayOS has no refund API (SPEC §4.5): its refunds are manual only.
+  const refundable = (view: PaymentView) =>
+    view.provider !== "payos" && view.amountCaptured > view.amountRefunded;
   const actions = (view: PaymentView) =>
     options.viewer.canWrite
       ? html`<form class="inline" method="post" action="/console/attention/${view.paymentId}/settle"><button type="submit">Ask ${view.provider}</button></form>
+${
+  refundable(view)
+    ? html`<form class="inline" method="post" action="/console/attention/${view.paymentId}/refund"><label for="amt-${view.paymentId}">Amount (minor units, blank for all)</label><input id="amt-${view.paymentId}" name="amount" inputmode="numeric" pattern="[0-9]*" size="8"><button type="submit" class="quiet">Refund at ${view.provider}</button></form>`
+    : ""
+}
 <form class="inline" method="post" action="/console/attention/${view.paymentId}/manual-refund"><label for="ref-${view.paymentId}">Transfer reference</label><input id="ref-${view.paymentId}" name="reference" required size="14"><button type="submit" class="quiet">Record manual refund</button></form>
 ${
   view.flags.includes("needs_attention")
@@ -532,6 +544,27 @@ ${
           html`<tr><td><a href="/console/payments/${v.paymentId}"><code>${v.paymentId}</code></a></td><td class="num">${formatMoney(v.amount, v.currency)}</td><td class="num">${v.fraud?.score ?? "–"}</td><td>${(v.fraud?.reasons ?? []).join(", ") || "–"}</td><td>${formatAge(v.updatedAt, options.now)}</td></tr>`,
       )}</tbody></table>`
     : html`<p>No hold is waiting for a fraud review.</p>`
-}`,
+}
+${lastReconciliationSection(options.lastReconciliation, options.now)}`,
   });
+}
+
+/** The last `npm run reconcile`: when, by whom, over what, and each drift it found with what became of it. */
+function lastReconciliationSection(last: ReconciliationSummary | undefined, now: Date): Html {
+  if (!last)
+    return html`<h2 id="last-reconciliation">The last reconciliation</h2>
+<p>No reconciliation has run yet: <code>npm run reconcile</code> compares each provider's records with the ledger.</p>`;
+  const classes = Object.entries(last.byClass)
+    .map(([c, n]) => `${n} ${c}`)
+    .join(", ");
+  return html`<h2 id="last-reconciliation">The last reconciliation</h2>
+<p>${formatAge(last.at, now)}, by <code>${last.by}</code>${last.repair ? " with --repair" : ""}: ${last.providers.join(", ")} from ${time(last.window.since)} to ${time(last.window.until)}; ${last.compared} compared, ${last.driftCount ? `${last.driftCount} drift(s) (${classes}), ${last.left} left` : "no drift"}.${last.providerErrors.length ? ` Not compared: ${last.providerErrors.join("; ")}.` : ""}</p>
+${
+  last.drifts.length
+    ? html`<table aria-labelledby="last-reconciliation"><thead><tr><th scope="col">Class</th><th scope="col">Provider</th><th scope="col">Payment</th><th scope="col">Provider's object</th><th scope="col" class="num">Amount</th><th scope="col">Now</th></tr></thead><tbody>${last.drifts.map(
+        (d) =>
+          html`<tr><td>${d.driftClass}</td><td>${d.provider}</td><td>${d.paymentId ? html`<a href="/console/payments/${d.paymentId}"><code>${d.paymentId}</code></a>` : "(none)"}</td><td><code>${d.providerObject}</code></td><td class="num">${formatMoney(d.amount, d.currency)}</td><td>${d.state}</td></tr>`,
+      )}</tbody></table>${last.driftCount > last.drifts.length ? html`<p>The first ${last.drifts.length} of ${last.driftCount}; the CLI's report lists them all.</p>` : ""}`
+    : ""
+}`;
 }
