@@ -12,7 +12,7 @@ import {
 } from "@payments/local";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { accepts, callDevApi, devKafkaBroker, type RunningDev, startDev } from "../helpers/dev-stack";
+import { accepts, callDevApi, devKafkaBroker, type RunningDev, runNpm, startDev } from "../helpers/dev-stack";
 import { eventually } from "../helpers/eventually";
 
 /**
@@ -307,6 +307,87 @@ describe("the operations console, in Chromium against npm run dev", () => {
     expect(await page.locator("li.repair").innerText()).toContain("repair by dev");
     await context.close();
   }, 120_000);
+
+  it("refunds at the provider from Needs attention as the person's repair, and shows the last reconciliation's drift", async () => {
+    // A ZaloPay order the customer paid twice: the first payment is captured, the second is a
+    // verified notice the ledger cannot apply (paid_twice), which flags the payment for a person.
+    const since = new Date(Date.now() - 60_000).toISOString();
+    const reference = `261206_twice_${Date.now()}`;
+    const created = await api("POST", "/payments", {
+      orderId: `ord-console-twice-${Date.now()}`,
+      amount: 90_000,
+      currency: "vnd",
+      provider: "zalopay",
+      providerReference: reference,
+    });
+    const paymentId = created.body.paymentId as string;
+    const pay = async () =>
+      (await (
+        await fetch(`${dev.stack.providers.zalopay.url}/_emulator/pay`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ reference, amount: 90_000 }),
+        })
+      ).json()) as { delivered: number };
+    expect(await pay()).toMatchObject({ delivered: 200 });
+    expect(await pay()).toMatchObject({ delivered: 200 });
+    const zalopayRefunds = async () =>
+      (
+        (await (await fetch(`${dev.stack.providers.zalopay.url}/_emulator/ledger`)).json()) as {
+          refunds: Array<{ mRefundId: string; amount: number; status: string }>;
+        }
+      ).refunds;
+    const refundsBefore = (await zalopayRefunds()).length;
+
+    // The last reconciliation, as the CLI keeps it: the notice it could not apply is its drift.
+    const reconciled = await runNpm(
+      ["reconcile", "--", "--provider", "zalopay", "--since", since, "--stack", join(dev.dir, "stack.json")],
+      120_000,
+    );
+    expect({ code: reconciled.code, output: reconciled.output.slice(-1500) }).toMatchObject({ code: 1 });
+    expect(reconciled.output).toContain("unapplied_notice");
+
+    const { context, page } = await signIn(dev.stack.token);
+    const row = page.locator("#flagged + table tr", {
+      has: page.locator(`a[href="/console/payments/${paymentId}"]`),
+    });
+    await eventually(
+      async () => {
+        await page.goto(`${dev.stack.consoleUrl}/attention`);
+        return (await row.count()) > 0 ? true : undefined;
+      },
+      { timeoutMs: 30_000, what: "the payment paid twice on Needs attention" },
+    );
+    expect(await row.innerText()).toContain("paid_twice");
+    const lastDrift = page.locator("#last-reconciliation ~ table tr", {
+      has: page.locator(`a[href="/console/payments/${paymentId}"]`),
+    });
+    expect(await lastDrift.innerText()).toMatch(/unapplied_notice\s+zalopay/);
+    expect(await page.locator("#last-reconciliation + p").innerText()).toContain("zalopay");
+    await check(page, "attention-refund");
+
+    // Refund the duplicate's amount at ZaloPay with the button.
+    await row.getByLabel("Amount (minor units, blank for all)").fill("90000");
+    await row.getByRole("button", { name: "Refund at zalopay" }).click();
+    await page.waitForURL(/\/console\/attention\?notice=provider_refunded$/);
+    expect(await page.getByRole("status").innerText()).toContain("Refunded at the provider");
+    // ZaloPay holds the refund, and the ledger holds it as the person's repair.
+    const made = (await zalopayRefunds()).slice(refundsBefore);
+    expect(made.map((r) => r.amount)).toEqual([90_000]);
+    const events = (await api("GET", `/payments/${paymentId}/events`)).body.items as Array<{
+      type: string;
+      data: Record<string, unknown>;
+      metadata: { source: string; repair?: { by: string; reason: string } };
+    }>;
+    const refund = events.filter((e) => e.type === "PaymentRefundRequested" || e.type === "PaymentRefunded");
+    expect(refund.map((e) => e.type)).toEqual(["PaymentRefundRequested", "PaymentRefunded"]);
+    for (const e of refund)
+      expect(e.metadata).toMatchObject({
+        source: "console",
+        repair: { by: "dev", reason: "refund at zalopay from the console" },
+      });
+    await context.close();
+  }, 240_000);
 
   it("gives a read-only token no action buttons, and its direct POST a 403", async () => {
     const readOnly = await issueToken(secretValues().JwtSecret, {

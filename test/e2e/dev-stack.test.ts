@@ -1,4 +1,3 @@
-import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SQSClient } from "@aws-sdk/client-sqs";
@@ -7,7 +6,7 @@ import { issueToken } from "@payments/functions/api/auth";
 import { devTokenClaims, LOCAL_CREDENTIALS, LOCAL_REGION, secretValues } from "@payments/local";
 import { PayOS } from "@payos/node";
 import { afterAll, describe, expect, it } from "vitest";
-import { accepts, callDevApi, type RunningDev, startDev } from "../helpers/dev-stack";
+import { accepts, callDevApi, type RunningDev, runNpm, startDev } from "../helpers/dev-stack";
 import { eventually } from "../helpers/eventually";
 import { consumeTopic, drainQueue } from "../helpers/relay";
 
@@ -28,34 +27,6 @@ async function putOrder(endpoint: string, table: string, orderId: string) {
   } finally {
     client.destroy();
   }
-}
-
-/**
- * Runs an npm script against the dev stack to its end, without blocking this process's event loop:
- * a blocked loop misses that the dev servers closed idle keep-alive sockets, and the next request
- * on one fails with "other side closed".
- */
-function runNpm(args: string[], timeoutMs: number): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn("npm", ["run", "--silent", ...args], { env: withoutTestLinks() });
-    let output = "";
-    child.stdout.on("data", (chunk) => (output += chunk));
-    child.stderr.on("data", (chunk) => (output += chunk));
-    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
-    child.on("error", reject);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, output });
-    });
-  });
-}
-
-/** The environment for a CLI run against the dev stack: the test run's own links removed. */
-function withoutTestLinks(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const key of Object.keys(env))
-    if (key.startsWith("SST_RESOURCE_") || key.startsWith("AWS_ENDPOINT_URL")) delete env[key];
-  return env;
 }
 
 afterAll(() => dev?.kill());

@@ -158,3 +158,31 @@ export function devKafkaBroker(dir: string) {
     },
   };
 }
+
+/**
+ * Runs an npm script against the dev stack to its end, without blocking this process's event loop:
+ * a blocked loop misses that the dev servers closed idle keep-alive sockets, and the next request
+ * on one fails with "other side closed".
+ */
+export function runNpm(args: string[], timeoutMs: number): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn("npm", ["run", "--silent", ...args], { env: withoutTestLinks() });
+    let output = "";
+    child.stdout.on("data", (chunk) => (output += chunk));
+    child.stderr.on("data", (chunk) => (output += chunk));
+    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+    child.on("error", reject);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code, output });
+    });
+  });
+}
+
+/** The environment for a CLI run against the dev stack: the test run's own links removed. */
+function withoutTestLinks(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const key of Object.keys(env))
+    if (key.startsWith("SST_RESOURCE_") || key.startsWith("AWS_ENDPOINT_URL")) delete env[key];
+  return env;
+}
