@@ -159,6 +159,8 @@ async function main() {
       payos: { url: payos.url },
     },
     dynamoEndpoint: stack.dynamoEndpoint,
+    // How this stack reconciles: `simulate --chaos` delays callbacks past the threshold.
+    reconciler: { afterSeconds: Number(process.env.RECONCILE_AFTER), periodMs: reconcilerPeriodMs },
   };
   writeFileSync(join(devDir, "stack.json"), `${JSON.stringify(description, null, 2)}\n`);
   const secrets = describeSecrets();

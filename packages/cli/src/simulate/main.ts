@@ -1,11 +1,13 @@
 /**
- * `npm run simulate -- --payments N [--rate R] [--fifo] [--stack .dev/stack.json]`: the Black Friday
+ * `npm run simulate -- --payments N [--rate R] [--fifo] [--chaos] [--stack .dev/stack.json]`: the Black Friday
  * burst against the dev stack (`npm run dev` running). Sends N realistic payment requests to the
  * order queue (formats A and B, a few malformed, a few declined cards, some orders sent twice; format
  * B as CloudCafe sends it, without a card, its customers' cards saved first through the API),
  * shows progress, waits for the outcomes in the read model, and prints what happened: processed,
  * failed, rejected, malformed, DLQ'd and duplicate counts, the charges the Stripe proxy counted,
- * throughput, and latency percentiles from enqueue to the outcome and to the projection.
+ * throughput, and latency percentiles from enqueue to the outcome and to the projection. With
+ * --chaos, provider callbacks are dropped and delayed and refunds are made in Stripe's dashboard
+ * (./chaos.ts), and it ends with `npm run reconcile` before and after `--repair`, at zero drift.
  */
 import "../shared/lambda-node";
 import { existsSync, readFileSync } from "node:fs";
@@ -15,18 +17,20 @@ import { GetQueueAttributesCommand, SendMessageBatchCommand, SQSClient } from "@
 import { DynamoDBDocumentClient, paginateScan } from "@aws-sdk/lib-dynamodb";
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from "@payments/local";
 import { SingleBar } from "cli-progress";
+import { type CapturedCard, type ChaosStack, createChaos, reconcile } from "./chaos";
 
 const { values } = parseArgs({
   options: {
     payments: { type: "string", default: "1000" },
     rate: { type: "string" },
     fifo: { type: "boolean", default: false },
+    chaos: { type: "boolean", default: false },
     stack: { type: "string", default: ".dev/stack.json" },
     "timeout-seconds": { type: "string", default: "1800" },
   },
 });
 
-interface Stack {
+interface Stack extends ChaosStack {
   apiUrl: string;
   token: string;
   awsEndpoint: string;
@@ -130,6 +134,11 @@ async function main() {
     );
   const dlqBefore = await dlqDepth();
   const run = Date.now().toString(36);
+  // The reconcile window starts a little before the run's first payment.
+  const since = new Date(Date.now() - 5_000).toISOString();
+  const chaos = values.chaos ? createChaos(stack, run, (line) => console.log(line)) : undefined;
+  // Paid first, so that their callbacks are dropped or late while the burst runs.
+  await chaos?.payAtProviders(Math.max(6, Math.round(total * 0.05)));
   const sent = new Map<string, Sent>();
   const messages: Array<{ orderId: string; body: string }> = [];
   for (let i = 0; i < total; i++) {
@@ -209,7 +218,13 @@ async function main() {
   const expected = [...sent.values()].filter((s) => s.kind !== "malformed").length;
   const seen = new Map<
     string,
-    { status: string; paymentIds: Set<string>; seenAt: number; outcomeAt: number }
+    {
+      status: string;
+      paymentIds: Set<string>;
+      seenAt: number;
+      outcomeAt: number;
+      card?: CapturedCard;
+    }
   >();
   const terminal = new Set([
     "captured",
@@ -242,7 +257,15 @@ async function main() {
     );
     for await (const page of pages) {
       for (const item of page.Items ?? []) {
-        const view = item.view as { orderId: string; paymentId: string; status: string; updatedAt: string };
+        const view = item.view as {
+          orderId: string;
+          paymentId: string;
+          status: string;
+          updatedAt: string;
+          gatewayPaymentId?: string;
+          amountCaptured: number;
+          currency: string;
+        };
         const entry = seen.get(view.orderId) ?? {
           status: "",
           paymentIds: new Set(),
@@ -255,6 +278,13 @@ async function main() {
           entry.outcomeAt = Date.parse(view.updatedAt);
         }
         entry.status = view.status;
+        if (view.status === "captured" && view.gatewayPaymentId)
+          entry.card = {
+            paymentId: view.paymentId,
+            gatewayPaymentId: view.gatewayPaymentId,
+            amountCaptured: view.amountCaptured,
+            currency: view.currency,
+          };
         seen.set(view.orderId, entry);
       }
     }
@@ -313,7 +343,82 @@ simulate: ${total} orders, ${messages.length} messages (${count("repeat")} order
   enqueue → seen in projection   p50 ${percentile(toProjection, 50)} ms  p90 ${percentile(toProjection, 90)} ms  p99 ${percentile(toProjection, 99)} ms  (read model scanned every second, or every 3 scan-times when scans take longer)`);
   sqs.destroy();
   doc.destroy();
-  process.exit(chargedTwice.length || morePayments || expected - outcomes ? 1 : 0);
+  const chaosFailed = chaos
+    ? await afterChaos(
+        chaos,
+        [...seen.entries()]
+          .filter(([order, e]) => e.card && sent.get(order)?.kind === "formatA")
+          .map(([, e]) => e.card!)
+          .slice(0, Math.max(4, Math.round(total * 0.02))),
+        since,
+        stack.reconciler!,
+      )
+    : false;
+  process.exit(chargedTwice.length || morePayments || expected - outcomes || chaosFailed ? 1 : 0);
+}
+
+/**
+ * The chaos run's end: dashboard refunds, the reconciler's catch-up, and `npm run reconcile` before
+ * and after `--repair`, each checked against the run's own record of what it broke. True if a
+ * check failed.
+ */
+async function afterChaos(
+  chaos: ReturnType<typeof createChaos>,
+  cards: readonly CapturedCard[],
+  since: string,
+  reconciler: { afterSeconds: number; periodMs: number },
+): Promise<boolean> {
+  const refunds = await chaos.refundInDashboard(cards);
+  const dropped = refunds.filter((r) => !r.delivered);
+  const waitMs = (reconciler.afterSeconds * 4 + 60) * 1000 + reconciler.periodMs * 4;
+  console.log(
+    `simulate: chaos: waiting for the reconciler and the late callbacks (at most ${waitMs / 1000} s)…`,
+  );
+  const settled = await chaos.waitSettled(waitMs);
+  console.log(
+    `  provider payments captured, by whom (per fate of the callback): ${JSON.stringify(settled.capturedBy)}\n` +
+      `  late callbacks answered: ${JSON.stringify(settled.lateAnswers)}; not captured: ${settled.uncaptured.length}`,
+  );
+  const failures: string[] = [];
+  if (settled.uncaptured.length)
+    failures.push(`${settled.uncaptured.length} provider payment(s) not captured`);
+  if (settled.lateAnswers.some((status) => status !== 200)) failures.push("a late callback was not taken");
+
+  const stackFile = values.stack!;
+  const window = ["--since", since];
+  const drifts = (output: string) => Number(output.match(/(\d+) drift\(s\)/)?.[1] ?? Number.NaN);
+  const before = await reconcile(stackFile, window);
+  console.log(
+    `\nsimulate: npm run reconcile -- --since ${since}  (exit ${before.code})\n${before.output.trimEnd()}`,
+  );
+  const repaired = await reconcile(stackFile, [...window, "--repair", "--by", "simulate"]);
+  console.log(
+    `\nsimulate: npm run reconcile -- --since ${since} --repair  (exit ${repaired.code})\n${repaired.output.trimEnd()}`,
+  );
+  const after = await reconcile(stackFile, window);
+  console.log(
+    `\nsimulate: npm run reconcile -- --since ${since}  (exit ${after.code})\n${after.output.trimEnd()}`,
+  );
+
+  // The oracle is the run's own record: exactly the refunds whose webhooks it dropped are missing.
+  const missing = [...before.output.matchAll(/^missing_in_ledger\s+stripe\s+\S+\s+(re_\w+)/gm)].map(
+    (m) => m[1],
+  );
+  if (before.code !== 1 || drifts(before.output) !== dropped.length)
+    failures.push(
+      `reconcile found ${drifts(before.output)} drift(s), the run dropped ${dropped.length} webhook(s)`,
+    );
+  if (JSON.stringify([...missing].sort()) !== JSON.stringify(dropped.map((r) => r.refundId).sort()))
+    failures.push("the refunds reconcile found missing are not the ones whose webhooks were dropped");
+  if (repaired.code !== 0) failures.push(`reconcile --repair left drift (exit ${repaired.code})`);
+  if (after.code !== 0 || drifts(after.output) !== 0)
+    failures.push("reconcile after --repair still finds drift");
+  console.log(
+    failures.length
+      ? `\nsimulate: chaos: FAILED: ${failures.join("; ")}`
+      : `\nsimulate: chaos: the reconciler captured every provider payment, and reconcile found the ${dropped.length} dropped refund(s), repaired them, and then found no drift`,
+  );
+  return failures.length > 0;
 }
 
 main().catch((error) => {
