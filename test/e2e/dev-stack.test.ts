@@ -1,4 +1,5 @@
 import { join } from "node:path";
+import { CloudWatchClient, GetMetricStatisticsCommand } from "@aws-sdk/client-cloudwatch";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
@@ -418,8 +419,42 @@ describe("npm run dev", () => {
       const again = await reconcile("--provider", "stripe", "--since", since, "--repair");
       expect(again.output).toContain("0 drift(s)");
       expect(again.code).toBe(0);
+      // Each run put ReconciliationDrift by class where the alarm reads it: the one missing refund.
+      const cloudwatch = new CloudWatchClient({
+        region: LOCAL_REGION,
+        credentials: LOCAL_CREDENTIALS,
+        endpoint: stack.awsEndpoint,
+      });
+      const drift = await cloudwatch.send(
+        new GetMetricStatisticsCommand({
+          Namespace: "Payments",
+          MetricName: "ReconciliationDrift",
+          Dimensions: [
+            { Name: "service", Value: "payments" },
+            { Name: "class", Value: "missing_in_ledger" },
+          ],
+          StartTime: new Date(Date.parse(since) - 3_600_000),
+          EndTime: new Date(Date.now() + 3_600_000),
+          Period: 86_400,
+          Statistics: ["Sum", "SampleCount"],
+        }),
+      );
+      cloudwatch.destroy();
+      // Three runs (found, repaired, clean): 1 + 1 + 0.
+      expect(drift.Datapoints?.map((d) => ({ sum: d.Sum, runs: d.SampleCount }))).toEqual([
+        { sum: 2, runs: 3 },
+      ]);
+
+      // npm run simulate -- --chaos at a small scale: its own checks decide its exit code.
+      const chaos = await runNpm(
+        ["simulate", "--", "--payments", "30", "--chaos", "--stack", join(running.dir, "stack.json")],
+        300_000,
+      );
+      expect({ code: chaos.code, report: chaos.output.slice(-3000) }).toMatchObject({ code: 0 });
+      expect(chaos.output).toMatch(/found the 2 dropped refund\(s\), repaired them, and then found no drift/);
+      expect(chaos.output).toContain('"dropped":{"reconciler":2}');
     } finally {
       running.kill();
     }
-  }, 300_000);
+  }, 600_000);
 });
