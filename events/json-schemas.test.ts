@@ -30,9 +30,8 @@ describe("the published JSON Schemas", () => {
 });
 
 describe("the AsyncAPI document", () => {
-  it("is the one the zod schemas generate, and a valid AsyncAPI 3 document", async () => {
-    const generated = paymentEventsAsyncApi();
-    expect(JSON.parse(readFileSync(join(dir, "..", "asyncapi.json"), "utf8"))).toEqual(generated);
+  it("is a valid AsyncAPI 3 document (that the file is current: test/contract/docs.test.ts)", async () => {
+    const generated = JSON.parse(readFileSync(join(dir, "..", "asyncapi.json"), "utf8"));
     const { document, diagnostics } = await new Parser().parse(JSON.stringify(generated));
     expect(
       diagnostics.filter((d) => d.severity === 0).map((d) => `${d.path.join(".")}: ${d.message}`),
@@ -43,7 +42,7 @@ describe("the AsyncAPI document", () => {
   it("accepts every current sample envelope as its message's payload, and refuses one of another type", () => {
     const ajv = new Ajv({ strict: false });
     addFormats(ajv);
-    const { components } = paymentEventsAsyncApi() as {
+    const { components } = paymentEventsAsyncApi([]) as {
       components: { messages: Record<string, { payload: object }> };
     };
     let checked = 0;

@@ -61,8 +61,10 @@ function draft7Envelope(type: PaymentEventType): Record<string, unknown> {
 /**
  * The AsyncAPI 3 document for downstream teams (SPEC §5): the bus and the topic, each event type a
  * message whose payload is its envelope, generated from the same zod schemas as the JSON Schemas.
+ * `busEventTypes` are the public events the bus carries (kept in packages/topology, which this
+ * contract package does not import: `npm run schemas` passes them); the topic carries every one.
  */
-export function paymentEventsAsyncApi(): Record<string, unknown> {
+export function paymentEventsAsyncApi(busEventTypes: readonly string[]): Record<string, unknown> {
   const types = Object.keys(paymentEventSchemas) as PaymentEventType[];
   const messages = Object.fromEntries(
     types.map((type) => [
@@ -70,7 +72,9 @@ export function paymentEventsAsyncApi(): Record<string, unknown> {
       {
         name: type,
         title: type,
-        summary: `${type} v${paymentEventSchemas[type].schemaVersion}: EventBridge detail-type and Kafka header \`type\`.`,
+        summary: busEventTypes.includes(type)
+          ? `${type} v${paymentEventSchemas[type].schemaVersion}: EventBridge detail-type and Kafka header \`type\`.`
+          : `${type} v${paymentEventSchemas[type].schemaVersion}: an internal step, on Kafka only (header \`type\`).`,
         contentType: "application/json",
         payload: draft7Envelope(type),
       },
@@ -88,14 +92,16 @@ export function paymentEventsAsyncApi(): Record<string, unknown> {
       schemaVersion: { type: "string", description: "The schema version of `data`, as a decimal string." },
     },
   };
-  const refs = Object.fromEntries(types.map((t) => [t, { $ref: `#/components/messages/${t}` }]));
+  // The bus carries the public events only (SPEC §5, listed in packages/topology); Kafka every one.
+  const busTypes = types.filter((t) => busEventTypes.includes(t));
+  const refs = Object.fromEntries(busTypes.map((t) => [t, { $ref: `#/components/messages/${t}` }]));
   return {
     asyncapi: "3.0.0",
     info: {
       title: "Payments events",
       version: "1.0.0",
       description:
-        "Every event of every payment, published by the outbox relay at least once: on EventBridge (any order) and on Kafka (per payment in version order, key = paymentId). Dedupe on the envelope's `id`. Events re-published by `npm run replay -- bus` carry `metadata.replay: true`.",
+        "The events of every payment, published by the outbox relay at least once: the public ones on EventBridge (any order), every one on Kafka (per payment in version order, key = paymentId). Internal steps (PaymentScreened, PaymentIntentCreated, PaymentRefundRequested, PaymentFlagged, PaymentAttentionResolved, PaymentDriftFound) are on Kafka only. Dedupe on the envelope's `id`. Events re-published by `npm run replay -- bus` carry `metadata.replay: true`.",
     },
     defaultContentType: "application/json",
     servers: {
@@ -130,7 +136,8 @@ export function paymentEventsAsyncApi(): Record<string, unknown> {
       },
       paymentsBus: {
         address: "PaymentsBus",
-        title: "EventBridge bus (source payments, detail-type = event type, detail = the envelope)",
+        title:
+          "EventBridge bus (source payments, detail-type = event type, detail = the envelope): the public events",
         servers: [{ $ref: "#/servers/eventbridge" }],
         messages: refs,
       },
@@ -144,7 +151,7 @@ export function paymentEventsAsyncApi(): Record<string, unknown> {
       publishToBus: {
         action: "send",
         channel: { $ref: "#/channels/paymentsBus" },
-        messages: types.map((t) => ({ $ref: `#/channels/paymentsBus/messages/${t}` })),
+        messages: busTypes.map((t) => ({ $ref: `#/channels/paymentsBus/messages/${t}` })),
       },
     },
     components: { messages },

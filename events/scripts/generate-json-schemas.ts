@@ -1,9 +1,12 @@
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { paymentEventJsonSchemas, paymentEventsAsyncApi } from "../json-schemas";
+import { paymentEventJsonSchemas } from "../json-schemas";
 
-/** `npm run schemas`: writes events/schemas/<Type>.v<N>.json and events/asyncapi.json from the zod schemas. */
+/**
+ * `npm run schemas`: writes events/schemas/<Type>.v<N>.json from the zod schemas (events/asyncapi.json
+ * is written next, by packages/cli/src/docs, which knows the bus's public events).
+ */
 const dir = join(dirname(fileURLToPath(import.meta.url)), "..", "schemas");
 mkdirSync(dir, { recursive: true });
 for (const name of readdirSync(dir)) rmSync(join(dir, name));
@@ -12,5 +15,3 @@ for (const [name, schema] of Object.entries(schemas)) {
   writeFileSync(join(dir, name), `${JSON.stringify(schema, null, 2)}\n`);
 }
 console.log(`wrote ${Object.keys(schemas).length} JSON Schemas to events/schemas/`);
-writeFileSync(join(dir, "..", "asyncapi.json"), `${JSON.stringify(paymentEventsAsyncApi(), null, 2)}\n`);
-console.log("wrote the AsyncAPI 3 document to events/asyncapi.json");

@@ -9,6 +9,22 @@ import { ulid } from "ulid";
 /** The event types order-status writes back: its bus rule's pattern (SPEC §5). */
 export const outcomeTypes: ReadonlySet<string> = new Set(eventBus.rules.orderStatus.pattern["detail-type"]);
 
+/**
+ * The public events, as SPEC §5 lists them: the only ones the bus may carry. Written here from the
+ * SPEC, not read from packages/topology, so that the tests check the relay against the contract.
+ */
+export const SPEC_PUBLIC_EVENTS: ReadonlySet<string> = new Set([
+  "PaymentInitiated",
+  "PaymentAuthorized",
+  "PaymentCaptured",
+  "PaymentRefunded",
+  "PaymentRefundFailed",
+  "PaymentCanceled",
+  "PaymentFailed",
+  "PaymentRejected",
+  "ProviderNoticeUnapplied",
+]);
+
 /** Appends a history in steps (one append each, as the service does), returning every recorded event. */
 export async function appendInSteps(
   store: EventStore,

@@ -1,5 +1,11 @@
+import {
+  DeleteRuleCommand,
+  PutRuleCommand,
+  PutTargetsCommand,
+  RemoveTargetsCommand,
+} from "@aws-sdk/client-eventbridge";
 import { DynamoDBDocumentClient, GetCommand } from "@aws-sdk/lib-dynamodb";
-import { createDynamoEventStore } from "@payments/adapters/dynamodb";
+import { createDynamoEventStore, createOutboxDeliveries, deliveryKey } from "@payments/adapters/dynamodb";
 import type { RecordedEvent } from "@payments/core";
 import type { PaymentEvent } from "@payments/events";
 import {
@@ -14,7 +20,15 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventually } from "../helpers/eventually";
 import { sampleEvent } from "../helpers/fixtures";
 import { silenceConsole } from "../helpers/output";
-import { appendInSteps, consumeTopic, drainQueue, firstArrivals, outcomeTypes } from "../helpers/relay";
+import { freshQueues } from "../helpers/queues";
+import {
+  appendInSteps,
+  consumeTopic,
+  drainQueue,
+  firstArrivals,
+  outcomeTypes,
+  SPEC_PUBLIC_EVENTS,
+} from "../helpers/relay";
 import { stackClients, testStack } from "../helpers/stack";
 
 const stack = testStack();
@@ -179,4 +193,74 @@ describe("a downstream service subscribed to the bus and the topic", () => {
       await consumer.stop();
     }
   }, 180_000);
+});
+
+describe("the bus", () => {
+  it("carries the public events only, and a payment whose last event is internal is not left lagging there", async () => {
+    // A rule of this test's own on the stack's bus, matching every detail-type from the service.
+    const queues = await freshQueues(clients.sqs);
+    const rule = `all-${prefix}`.replaceAll("_", "-");
+    await clients.eventBridge.send(
+      new PutRuleCommand({
+        Name: rule,
+        EventBusName: stack.bus.name,
+        EventPattern: JSON.stringify({ source: ["payments"] }),
+      }),
+    );
+    await clients.eventBridge.send(
+      new PutTargetsCommand({
+        Rule: rule,
+        EventBusName: stack.bus.name,
+        Targets: [{ Id: "q", Arn: queues.main.arn }],
+      }),
+    );
+    try {
+      const paymentId = `${prefix}internal-last`;
+      const initiated = sampleEvent("PaymentInitiated", { orderId: `ord-${paymentId}`, currency: "usd" });
+      // Initiated, then screened and an intent created: the last two are internal steps.
+      const events = await appendInSteps(store, paymentId, [
+        [initiated],
+        [sampleEvent("PaymentScreened"), sampleEvent("PaymentIntentCreated")],
+      ]);
+      const deliveries = createOutboxDeliveries({ client: clients.dynamodb, tableName: stack.tables.outbox });
+      const cursorOf = async (sink: "eventbridge" | "kafka") =>
+        (await deliveries.getCursors([{ paymentId, sink }])).get(deliveryKey(paymentId, sink));
+      await eventually(
+        async () => {
+          const [bus, kafka] = await Promise.all([cursorOf("eventbridge"), cursorOf("kafka")]);
+          return bus?.delivered === 3 && kafka?.delivered === 3 ? { bus, kafka } : undefined;
+        },
+        { timeoutMs: 60_000, what: "both cursors at version 3" },
+      );
+      expect(await cursorOf("eventbridge")).toMatchObject({ state: "current", delivered: 3, latest: 3 });
+      const onBus: RecordedEvent[] = [];
+      await eventually(
+        async () => {
+          onBus.push(
+            ...(await drainQueue(clients.sqs, queues.main.url, 1))
+              .map((b) => JSON.parse(b).detail as RecordedEvent)
+              .filter((e) => e.paymentId === paymentId),
+          );
+          return onBus.length > 0 ? true : undefined;
+        },
+        { timeoutMs: 30_000, what: "the payment's events on the bus" },
+      );
+      // A little longer, for anything that should not come.
+      await new Promise((r) => setTimeout(r, 2_000));
+      onBus.push(
+        ...(await drainQueue(clients.sqs, queues.main.url, 1))
+          .map((b) => JSON.parse(b).detail as RecordedEvent)
+          .filter((e) => e.paymentId === paymentId),
+      );
+      expect(events.filter((e) => SPEC_PUBLIC_EVENTS.has(e.type)).map((e) => e.type)).toEqual([
+        "PaymentInitiated",
+      ]);
+      expect([...new Set(onBus.map((e) => e.type))]).toEqual(["PaymentInitiated"]);
+    } finally {
+      await clients.eventBridge.send(
+        new RemoveTargetsCommand({ Rule: rule, EventBusName: stack.bus.name, Ids: ["q"] }),
+      );
+      await clients.eventBridge.send(new DeleteRuleCommand({ Name: rule, EventBusName: stack.bus.name }));
+    }
+  }, 120_000);
 });

@@ -22,7 +22,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { freshEventStoreTable, testDynamoClient } from "../helpers/dynamo";
 import { eventually } from "../helpers/eventually";
 import { sampleEvent } from "../helpers/fixtures";
-import { consumeTopic } from "../helpers/relay";
+import { consumeTopic, SPEC_PUBLIC_EVENTS } from "../helpers/relay";
 import { testStack } from "../helpers/stack";
 
 const client = testDynamoClient();
@@ -249,8 +249,9 @@ describe("npm run replay", () => {
     expect(drift.stdout).toContain(`payment ${id} differs from its stream`);
   }, 90_000);
 
-  it("re-publishes a payment's events to the topic and the bus with metadata.replay (replay -- bus)", async () => {
-    const [id] = await seed(1);
+  it("re-publishes a payment's events to the topic, and its public ones to the bus, with metadata.replay (replay -- bus)", async () => {
+    // The fifth history: initiated, screened, intent created, authorized, captured.
+    const id = (await seed(5))[4];
     const stack = testStack();
     const stackFile = join(mkdtempSync(join(tmpdir(), "replay-bus-")), "stack.json");
     writeFileSync(
@@ -274,7 +275,11 @@ describe("npm run replay", () => {
       );
       const events = await store.load(id!);
       expect(stdout).toContain(`1 payments, ${events.length} events re-published`);
-      expect(stdout).toContain(`eventbridge ${events.length}, kafka ${events.length}`);
+      const onBus = events.filter((e) => SPEC_PUBLIC_EVENTS.has(e.type)).length;
+      expect([onBus, events.length]).toEqual([3, 5]);
+      expect(stdout).toContain(
+        `eventbridge ${onBus} of ${onBus}, kafka ${events.length} of ${events.length}`,
+      );
       await eventually(() => (consumer.arrivals.length >= events.length ? true : undefined), {
         timeoutMs: 30_000,
         what: "the replayed events on the topic",

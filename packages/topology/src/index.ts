@@ -293,6 +293,30 @@ export const outboxRetentionDays = (stage: string): number =>
 export const outboxSinks = ["eventbridge", "kafka"] as const;
 export type OutboxSink = (typeof outboxSinks)[number];
 
+/**
+ * The public events (SPEC §5): the ones downstream services subscribe to, and the only ones the bus
+ * carries (at most 3 entries for an ordinary payment: initiated, authorized, captured). Internal
+ * steps (PaymentScreened, PaymentIntentCreated, PaymentRefundRequested, PaymentFlagged,
+ * PaymentAttentionResolved, PaymentDriftFound) go to Kafka only; Kafka carries every event.
+ */
+export const busEventTypes = [
+  "PaymentInitiated",
+  "PaymentAuthorized",
+  "PaymentCaptured",
+  "PaymentRefunded",
+  "PaymentRefundFailed",
+  "PaymentCanceled",
+  "PaymentFailed",
+  "PaymentRejected",
+  "ProviderNoticeUnapplied",
+] as const;
+export type BusEventType = (typeof busEventTypes)[number];
+
+/** Whether a sink carries an event type: the bus the public ones, Kafka every one. */
+export function sinkCarries(sink: OutboxSink, type: string): boolean {
+  return sink === "kafka" || (busEventTypes as readonly string[]).includes(type);
+}
+
 /** The relay's scheduled jobs (SPEC §5). */
 export const schedules = {
   sweeper: { name: "OutboxSweeper", expression: "rate(1 minute)" },

@@ -1,7 +1,7 @@
 import type { DeliveryCursor, DeliveryFailure, OutboxDeliveries } from "@payments/adapters/dynamodb";
 import type { Publisher } from "@payments/adapters/outbox";
 import type { EventStore, RecordedEvent } from "@payments/core";
-import { type OutboxSink, outboxSinks } from "@payments/topology";
+import { type OutboxSink, outboxSinks, sinkCarries } from "@payments/topology";
 import type { Relay, SweepReport } from "./relay";
 
 /** What is pending or failed at each sink: the answer of `npm run outbox -- status` and of the console. */
@@ -55,8 +55,10 @@ export async function redrive(
 
 /**
  * Re-publishes events to every sink with `metadata.replay: true` (SPEC §6), for downstream
- * services to rebuild theirs. Cursors are left alone: a bus replay is extra, not delivery. One
- * payment's events go out in version order, in sends of up to `batchSize` events.
+ * services to rebuild theirs: the public events to EventBridge, every event to Kafka. Cursors are
+ * left alone: a bus replay is extra, not delivery. One payment's events go out in version order,
+ * in sends of up to `batchSize` events. `sent` counts what each sink was given, `delivered` what
+ * it acknowledged.
  */
 export async function replayToBus(deps: {
   store: EventStore;
@@ -65,9 +67,16 @@ export async function replayToBus(deps: {
   since?: string;
   batchSize?: number;
   onProgress?: (done: number, total: number) => void;
-}): Promise<{ payments: number; events: number; delivered: Record<string, number>; errors: string[] }> {
+}): Promise<{
+  payments: number;
+  events: number;
+  sent: Record<string, number>;
+  delivered: Record<string, number>;
+  errors: string[];
+}> {
   await Promise.all(deps.publishers.map((p) => p.ready()));
   const delivered: Record<string, number> = Object.fromEntries(deps.publishers.map((p) => [p.sink, 0]));
+  const sent: Record<string, number> = Object.fromEntries(deps.publishers.map((p) => [p.sink, 0]));
   const errors = new Set<string>();
   let events = 0;
   let pending: RecordedEvent[] = [];
@@ -77,7 +86,10 @@ export async function replayToBus(deps: {
     pending = [];
     await Promise.all(
       deps.publishers.map(async (p) => {
-        const result = await p.publish(batch);
+        const carried = batch.filter((e) => sinkCarries(p.sink, e.type));
+        if (carried.length === 0) return;
+        sent[p.sink]! += carried.length;
+        const result = await p.publish(carried);
         delivered[p.sink]! += result.delivered.size;
         if (result.error) errors.add(`${p.sink}: ${result.error}`);
       }),
@@ -94,5 +106,5 @@ export async function replayToBus(deps: {
     deps.onProgress?.(++done, deps.paymentIds.length);
   }
   await flush();
-  return { payments: deps.paymentIds.length, events, delivered, errors: [...errors] };
+  return { payments: deps.paymentIds.length, events, sent, delivered, errors: [...errors] };
 }

@@ -6,7 +6,7 @@ import {
 } from "@payments/adapters/dynamodb";
 import type { Publisher } from "@payments/adapters/outbox";
 import type { EventStore, RecordedEvent } from "@payments/core";
-import type { OutboxSink } from "@payments/topology";
+import { type OutboxSink, sinkCarries } from "@payments/topology";
 
 /** What a delivery attempt did for one payment at one sink. */
 export interface DeliveryOutcome {
@@ -105,7 +105,8 @@ const SAVE_ATTEMPTS = 5;
 /**
  * The outbox relay (SPEC §5). `deliver` takes events in any order (a stream batch, a sweep's
  * reads) and, per payment and sink, publishes every version after the delivery cursor in version
- * order: a gap (a version the batch lacks, or one a failed attempt left behind) is read from the
+ * order (the bus only the public events, SPEC §5; the versions it does not carry count as delivered
+ * there): a gap (a version the batch lacks, or one a failed attempt left behind) is read from the
  * event store instead of waited for. So a publisher of version n+1 has published n in the same
  * ordered send, or n was acknowledged before: first arrivals on Kafka follow version order, even
  * when the stream path, the sweeper and a redrive race on a payment. The cursor moves only after
@@ -162,8 +163,11 @@ export function createRelay(deps: RelayDeps) {
             return { paymentId, from, events: contiguous ? fresh : await history(paymentId, from) };
           }),
         );
-        const toSend = plans.flatMap((p) => p.events);
-        const result = await publisher.publish(toSend);
+        // The bus carries the public events only; a version it does not carry counts as delivered there.
+        const carried = (event: RecordedEvent) => sinkCarries(sink, event.type);
+        const toSend = plans.flatMap((p) => p.events.filter(carried));
+        const result =
+          toSend.length > 0 ? await publisher.publish(toSend) : { delivered: new Set<string>(), calls: 0 };
         report.published[sink] += toSend.length;
         report.delivered[sink] += result.delivered.size;
         report.calls[sink] += result.calls;
@@ -174,7 +178,7 @@ export function createRelay(deps: RelayDeps) {
             .map(async (plan) => {
               let delivered = plan.from;
               for (const event of plan.events) {
-                if (!result.delivered.has(event.id)) break;
+                if (carried(event) && !result.delivered.has(event.id)) break;
                 delivered = event.version;
               }
               const latest = plan.events.at(-1)!.version;
