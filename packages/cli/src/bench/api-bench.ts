@@ -7,7 +7,18 @@ import { type LocalStack, linkedEnvironment, startStripeProxy } from "@payments/
 import { type Figures, measure, summarize } from "./measure";
 
 export interface ApiBenchResult {
-  readonly scenarios: Record<string, { hono: Figures; bare: Figures; roundRatios: number[] }>;
+  readonly scenarios: Record<
+    string,
+    {
+      hono: Figures;
+      bare: Figures;
+      control: Figures;
+      /** Hono ÷ bare, per round. */
+      roundRatios: number[];
+      /** The control: a second bare server, the same code, ÷ bare, per round. Its distance from 1 is the noise. */
+      controlRatios: number[];
+    }
+  >;
   readonly concurrency: number;
   readonly requests: number;
   readonly rounds: number;
@@ -32,7 +43,8 @@ const reply = (res: ServerResponse, status: number, body: unknown) => {
 /**
  * The API against a bare node:http server doing the same work (SPEC §9): the ZaloPay webhook (mac
  * check and the notification's append), POST /payments and GET /payments/{id}, at the same
- * concurrency, over loopback, in alternating rounds on one stack.
+ * concurrency, over loopback, in rounds on one stack, with a control row: a second bare server of
+ * the same code, whose ratio to the first says how much of a gap the run can resolve.
  */
 export async function runApiBench(
   stack: LocalStack,
@@ -51,7 +63,7 @@ export async function runApiBench(
   const token = await issueToken(stack.secretValues.JwtSecret);
   const key2 = stack.secretValues.ZaloPayKey2;
 
-  const bare = createServer(async (req, res) => {
+  const handleBare = async (req: IncomingMessage, res: ServerResponse) => {
     try {
       const body = await readBody(req);
       if (req.method === "POST" && req.url === "/webhooks/zalopay") {
@@ -87,12 +99,16 @@ export async function runApiBench(
     } catch (error) {
       reply(res, 500, { error: (error as Error).message });
     }
-  });
+  };
+  // Two bare servers of the same code: the second is the control row, bare against bare.
+  const bare = createServer(handleBare);
+  const control = createServer(handleBare);
   const honoServer = serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" });
   await new Promise((resolve) => honoServer.once("listening", resolve));
   const targets = {
     hono: `http://127.0.0.1:${(honoServer.address() as AddressInfo).port}`,
     bare: await listen(bare),
+    control: await listen(control),
   };
 
   const zalopayBody = () => {
@@ -154,10 +170,14 @@ export async function runApiBench(
       const runs = {
         hono: [] as Awaited<ReturnType<typeof measure>>[],
         bare: [] as Awaited<ReturnType<typeof measure>>[],
+        control: [] as Awaited<ReturnType<typeof measure>>[],
       };
       const roundRatios: number[] = [];
+      const controlRatios: number[] = [];
+      // Each round runs the three sides one after another, which goes first turning round by round.
+      const sides = ["hono", "bare", "control"] as const;
       for (let round = 0; round < options.rounds; round++) {
-        const order = round % 2 === 0 ? (["hono", "bare"] as const) : (["bare", "hono"] as const);
+        const order = sides.map((_, k) => sides[(k + round) % sides.length]!);
         const perRound: Record<string, number> = {};
         for (const side of order) {
           const run = await measure(options.requests, options.concurrency, (i) => op(targets[side], i));
@@ -165,12 +185,20 @@ export async function runApiBench(
           perRound[side] = options.requests / run.seconds;
         }
         roundRatios.push(perRound.hono! / perRound.bare!);
+        controlRatios.push(perRound.control! / perRound.bare!);
       }
-      scenarioResults[name] = { hono: summarize(runs.hono), bare: summarize(runs.bare), roundRatios };
+      scenarioResults[name] = {
+        hono: summarize(runs.hono),
+        bare: summarize(runs.bare),
+        control: summarize(runs.control),
+        roundRatios,
+        controlRatios,
+      };
     }
   } finally {
     await new Promise((resolve) => honoServer.close(resolve));
     await new Promise((resolve) => bare.close(resolve));
+    await new Promise((resolve) => control.close(resolve));
     await proxy.stop();
   }
   return {
