@@ -29,6 +29,7 @@ export default $config({
     const operationsConsole = await import("./stacks/console");
     const reconciler = await import("./stacks/reconciler");
     const alarms = await import("./stacks/alarms");
+    const dashboard = await import("./stacks/dashboard");
     return {
       eventStore: storage.eventStore.name,
       readModels: storage.readModels.name,
@@ -56,6 +57,7 @@ export default $config({
       operationsConsole: operationsConsole.operationsConsole.name,
       reconciler: reconciler.reconciler.nodes.job.name,
       alarms: alarms.alarmTopic.arn,
+      dashboard: dashboard.dashboard.dashboardName,
     };
   },
 });

@@ -155,7 +155,7 @@ export const paymentsFailed = new aws.cloudwatch.MetricAlarm(alarms.paymentsFail
 });
 
 /** Each queue with a DLQ (from topology), with its SST queue and its DLQ's. */
-const queueObjects: Record<string, { queue: sst.aws.Queue; dlq: sst.aws.Queue }> = {
+export const queueObjects: Record<string, { queue: sst.aws.Queue; dlq: sst.aws.Queue }> = {
   orders: { queue: orderQueue, dlq: orderDlq },
   ordersFifo: { queue: orderQueueFifo, dlq: orderDlqFifo },
   orderStatus: { queue: orderStatusQueue, dlq: orderStatusDlq },
@@ -195,7 +195,7 @@ export const queueAlarms = queuesWithDlq.flatMap(({ key, name, dlq }) => {
 });
 
 /** Every function of the service, with its timeout in seconds (as the stacks set it). */
-const watched: Array<{ key: string; name: $util.Input<string>; timeoutSeconds: number }> = [
+export const watched: Array<{ key: string; name: $util.Input<string>; timeoutSeconds: number }> = [
   { key: "Api", name: apiRoute.nodes.function.apply((f) => f.name), timeoutSeconds: 30 },
   { key: "OperationsConsole", name: operationsConsole.name, timeoutSeconds: 30 },
   ...subscribers.map((subscriber, i) => ({

@@ -1,6 +1,14 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { alarms, awsAlarms, functionHandlers, queuesWithDlq } from "@payments/topology";
+import {
+  alarms,
+  awsAlarms,
+  dashboardWidgets,
+  functionHandlers,
+  metricsNotAlarmed,
+  outboxSinks,
+  queuesWithDlq,
+} from "@payments/topology";
 import { describe, expect, it } from "vitest";
 
 /**
@@ -20,6 +28,9 @@ function sources(dir: string): string[] {
 }
 const code = sources(join(root, "packages", "functions", "src")).join("\n");
 const emitted = new Set([...code.matchAll(/addMetric\(\s*"([A-Za-z]+)"/g)].map((m) => m[1]!));
+// Metrics named by a template: `OutboxPublished_${sink}`, one per sink.
+const templated = [...code.matchAll(/addMetric\(\s*`([A-Za-z]+)_\$\{sink\}`/g)].map((m) => m[1]!);
+for (const prefix of templated) for (const sink of outboxSinks) emitted.add(`${prefix}_${sink}`);
 
 /** The metrics the service's own alarms read, from topology. */
 const ownMetrics = Object.values(alarms).flatMap((alarm) =>
@@ -79,5 +90,33 @@ describe("the alarms", () => {
         wrapped: true,
       });
     }
+  });
+});
+
+describe("the CloudWatch dashboard", () => {
+  const onDashboard = new Set<string>(dashboardWidgets.flatMap((w) => [...w.metrics]));
+
+  it("shows every metric the code emits, and only those", () => {
+    expect(templated).toEqual(["OutboxPublished"]);
+    expect([...emitted].filter((metric) => !onDashboard.has(metric)).sort()).toEqual([]);
+    expect([...onDashboard].filter((metric) => !emitted.has(metric)).sort()).toEqual([]);
+  });
+
+  it("has an alarm on every emitted metric, or the stated reason why not", () => {
+    const alarmed = new Set<string>(ownMetrics);
+    expect([...emitted].filter((m) => !alarmed.has(m) && !(m in metricsNotAlarmed)).sort()).toEqual([]);
+    // A reason for a metric that is alarmed anyway, or that nothing emits, is stale.
+    expect(Object.keys(metricsNotAlarmed).filter((m) => alarmed.has(m) || !emitted.has(m))).toEqual([]);
+    for (const reason of Object.values(metricsNotAlarmed)) expect(reason.length).toBeGreaterThan(20);
+  });
+
+  it("adds AWS's own figures in stacks/dashboard.ts: errors, throttles, p99 duration, iterator age, DLQ depth", () => {
+    const stack = readFileSync(join(root, "stacks", "dashboard.ts"), "utf8");
+    for (const figure of ["Throttles", '"Duration", "p99"', "IteratorAge", "awsAlarms.lambdaErrors.metric"])
+      expect(stack).toContain(figure);
+    expect(stack).toMatch(/Projector: projector\.nodes\.function/);
+    expect(stack).toMatch(/OutboxRelay: relay\.nodes\.function/);
+    expect(stack).toContain("queuesWithDlq.map");
+    expect(readFileSync(join(root, "sst.config.ts"), "utf8")).toContain('import("./stacks/dashboard")');
   });
 });

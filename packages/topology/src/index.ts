@@ -424,6 +424,89 @@ export const awsAlarms = {
   },
 } as const;
 
+/**
+ * The CloudWatch dashboard of stacks/dashboard.ts (SPEC §8): the console overview's figures from the
+ * functions' own metrics (namespace {@link metricsNamespace}, any dimensions), one graph per row
+ * here; stacks/dashboard.ts adds AWS's own (Lambda errors, throttles, p99 duration, the stream
+ * subscriptions' iterator age, the DLQs' depth). Every metric the code emits is on it (a contract
+ * test checks it from the source).
+ */
+export const dashboardWidgets = [
+  {
+    title: "Payments by outcome (per 5 minutes)",
+    metrics: [
+      "PaymentsProcessed",
+      "PaymentsFailed",
+      "SuccessfulPayment",
+      "FailedPayment",
+      "InvalidPaymentRequest",
+    ],
+    stat: "Sum",
+  },
+  { title: "Captured volume, minor units per currency", metrics: ["PaymentAmount"], stat: "Sum" },
+  {
+    title: "Webhooks: received, answered 4xx/5xx, notices not applied",
+    metrics: ["WebhooksReceived", "WebhookErrors", "ProviderNoticesUnapplied"],
+    stat: "Sum",
+  },
+  {
+    title: "Delivery: published per sink, lagging, swept, failed",
+    metrics: [
+      "OutboxPublished_eventbridge",
+      "OutboxPublished_kafka",
+      "OutboxPaymentsLagging",
+      "OutboxPaymentsSwept",
+      "OutboxDeliveriesFailed",
+      "OutboxRelayErrors",
+    ],
+    stat: "Sum",
+  },
+  {
+    title: "Delivery: open failure records, cleanup",
+    metrics: ["OutboxOpenFailures", "OutboxCleanupErrors", "OutboxFailuresDeleted"],
+    stat: "Maximum",
+  },
+  {
+    title: "Reconciliation: drift by class, settled, provider errors",
+    metrics: ["ReconciliationDrift", "ReconcilerPaymentsSettled", "ReconcilerProviderErrors"],
+    stat: "Sum",
+  },
+  {
+    title: "order-status: orders the order service does not have",
+    metrics: ["OrderStatusOrderMissing"],
+    stat: "Sum",
+  },
+  { title: "Cold starts (count)", metrics: ["ColdStart"], stat: "Sum" },
+  { title: "Cold start duration, ms (p99)", metrics: ["ColdStartDuration"], stat: "p99" },
+] as const;
+
+/**
+ * The emitted metrics no alarm reads, each with the reason (SPEC §8); every other emitted metric
+ * has an alarm in {@link alarms}. A contract test checks that the two lists cover every metric.
+ */
+export const metricsNotAlarmed: Readonly<Record<string, string>> = {
+  PaymentsProcessed: "throughput: a quiet night is not an incident; failures have PaymentsFailed",
+  SuccessfulPayment: "the API's successes: throughput, not a failure",
+  FailedPayment: "the API's failed payments are counted in PaymentsFailed too, which has the alarm",
+  InvalidPaymentRequest: "a caller's malformed request is answered 400 and is the caller's to fix",
+  PaymentAmount: "volume per currency, for the dashboard and the overview",
+  OutboxPublished_eventbridge:
+    "throughput per sink; lag is alarmed through OutboxOpenFailures and the relay's errors",
+  OutboxPublished_kafka:
+    "throughput per sink; lag is alarmed through OutboxOpenFailures and the relay's errors",
+  OutboxPaymentsLagging:
+    "transient: a lagging payment is swept within a minute; after 3 sweeps it is an open failure (alarmed)",
+  OutboxPaymentsSwept: "the sweeper's work, for the dashboard",
+  OutboxDeliveriesFailed: "each becomes an open failure record, which OutboxOpenFailures alarms on",
+  OutboxFailuresDeleted: "the daily cleanup's housekeeping; its failures have OutboxCleanupFailures",
+  ReconcilerPaymentsSettled: "the reconciler's work; what it finds as drift has ReconciliationDrift",
+  ReconcilerProviderErrors:
+    "a provider that does not answer is asked again each run; what stays open is listed on Needs attention",
+  OrderStatusOrderMissing:
+    "expected while the order service moves over (orders it does not have); watched on the dashboard",
+  ColdStart: "a count; the duration has ColdStartOver3s",
+};
+
 /** The queues that have a DLQ: each gets the queue-age and DLQ-depth alarms. */
 export const queuesWithDlq = Object.entries(queues).flatMap(([key, queue]) =>
   "deadLetter" in queue && queue.deadLetter ? [{ key, name: queue.name, dlq: queue.deadLetter.queue }] : [],
