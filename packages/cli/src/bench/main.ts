@@ -308,6 +308,7 @@ function cpuReport(r: ProcessorCpuResult): string {
     .filter(([server]) => server !== "any server")
     .map(([server, ms]) => `| a request to ${server} in flight | ${fmt(ms, 2)} |`);
   const waited = r.waitingMsPerPayment["any server"] ?? 0;
+  const totalRequests = Object.values(r.dynamoRequestsPerPayment).reduce((a, b) => a + b, 0);
   const requests = Object.entries(r.dynamoRequestsPerPayment)
     .map(([op, n]) => `${op.replace(/Command$/, "")} ${fmt(n, 2)}`)
     .join(", ");
@@ -333,6 +334,11 @@ function cpuReport(r: ProcessorCpuResult): string {
     `**CPU of our own code: ${fmt(ours, 2)} ms per payment** (target ≤ 5 ms: ${ours <= 5 ? "met" : "**not met**"}); with the validation libraries it calls, ${fmt(ours + (r.cpuByOwner["zod, lossless-json, ulid (called by our code)"] ?? 0), 2)} ms.`,
     "",
     `DynamoDB per payment: ${requests} requests; ${fmt(r.writeUnitsPerPayment, 2)} write units and ${fmt(r.readUnitsPerPayment, 2)} read units, as DynamoDB Local reports them (ReturnConsumedCapacity).`,
+    "",
+    "| process-payment, happy path, per payment | measured | target (issue: cost per payment) | |",
+    "| --- | ---: | ---: | --- |",
+    `| DynamoDB requests | ${fmt(totalRequests, 2)} | ≤ 6 | ${totalRequests <= 6 ? "met" : "**not met**"} |`,
+    `| write request units, as AWS bills them (transactional items twice) | ${fmt(r.billedWriteUnitsPerPayment, 2)} | ≤ 10 | ${r.billedWriteUnitsPerPayment <= 10 ? "met" : "**not met**"} |`,
   ].join("\n");
 }
 

@@ -6,6 +6,7 @@ import { createInterface } from "node:readline";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { LOCAL_CREDENTIALS, LOCAL_REGION, type LocalStack, linkedEnvironment } from "@payments/local";
 import type { Context, SQSEvent } from "aws-lambda";
+import { writeUnits as billedUnits } from "./write-units";
 
 export interface ProcessorCpuResult {
   readonly payments: number;
@@ -20,6 +21,12 @@ export interface ProcessorCpuResult {
   readonly dynamoRequestsPerPayment: Record<string, number>;
   readonly writeUnitsPerPayment: number;
   readonly readUnitsPerPayment: number;
+  /**
+   * Write request units as AWS bills them (its published rules, applied to each request here): one
+   * per started KB of each item written, twice that inside TransactWriteItems (a ConditionCheck
+   * counts as a write). DynamoDB Local does not double transactional writes.
+   */
+  readonly billedWriteUnitsPerPayment: number;
   readonly outcomes: Record<string, number>;
 }
 
@@ -101,6 +108,11 @@ export async function runProcessorCpuBench(
     const requests: Record<string, number> = {};
     let writeUnits = 0;
     let readUnits = 0;
+    let billedWriteUnits = 0;
+    type Written = { Item?: Record<string, import("@aws-sdk/client-dynamodb").AttributeValue> };
+    /** One item's billed units: by its size when the request carries it (a Put), else 1 (updates of small items). */
+    const unitsOf = (written: Written | undefined, transactional: boolean) =>
+      written?.Item ? billedUnits(written.Item, { transactional }) : transactional ? 2 : 1;
     const client = new DynamoDBClient({
       region: LOCAL_REGION,
       credentials: LOCAL_CREDENTIALS,
@@ -112,6 +124,19 @@ export async function runProcessorCpuBench(
         const out = await next(args);
         const name = context.commandName ?? "unknown";
         requests[name] = (requests[name] ?? 0) + 1;
+        const input = args.input as {
+          Item?: Written["Item"];
+          TransactItems?: Array<{
+            Put?: Written;
+            Update?: Written;
+            Delete?: Written;
+            ConditionCheck?: Written;
+          }>;
+        };
+        if (name === "TransactWriteItemsCommand")
+          for (const t of input.TransactItems ?? [])
+            billedWriteUnits += unitsOf(t.Put ?? t.Update ?? t.Delete ?? t.ConditionCheck, true);
+        else if (/^(Put|Update|Delete)ItemCommand$/.test(name)) billedWriteUnits += unitsOf(input, false);
         const consumed = (out.output as { ConsumedCapacity?: unknown }).ConsumedCapacity;
         for (const c of (Array.isArray(consumed) ? consumed : consumed ? [consumed] : []) as Array<{
           CapacityUnits?: number;
@@ -218,6 +243,7 @@ export async function runProcessorCpuBench(
     );
     const writeUnitsPerPayment = perPayment(writeUnits);
     const readUnitsPerPayment = perPayment(readUnits);
+    const billedWriteUnitsPerPayment = perPayment(billedWriteUnits);
 
     log(`processor CPU: ${payments} more payments under the CPU profiler…`);
     const session = new Session();
@@ -251,6 +277,7 @@ export async function runProcessorCpuBench(
       dynamoRequestsPerPayment,
       writeUnitsPerPayment,
       readUnitsPerPayment,
+      billedWriteUnitsPerPayment,
       outcomes,
     };
   } finally {
