@@ -6,11 +6,19 @@ export const PaymentId = z
   .string()
   .regex(/^[A-Za-z0-9_-]{1,64}$/, "1–64 characters of A-Z, a-z, 0-9, _ and -");
 
+/**
+ * A W3C Trace Context `traceparent` (version 00): trace id and parent span id in lower-case hex,
+ * neither all zeros, and the flags.
+ */
+export const TRACEPARENT = /^00-(?!0{32})[0-9a-f]{32}-(?!0{16})[0-9a-f]{16}-[0-9a-f]{2}$/;
+
 export const EventMetadata = z.strictObject({
   correlationId: z.string().min(1),
   causationId: z.string().min(1),
   source: z.string().min(1),
   replay: z.boolean().optional(),
+  /** The trace this event was appended in (SPEC §5): passed to EventBridge and Kafka. */
+  traceparent: z.string().regex(TRACEPARENT).optional(),
   /** A correction appended by reconciliation (SPEC §6.1): who, why, and the drift it settles. */
   repair: z
     .strictObject({

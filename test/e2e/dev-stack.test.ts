@@ -1,8 +1,9 @@
 import { join } from "node:path";
 import { CloudWatchClient, GetMetricStatisticsCommand } from "@aws-sdk/client-cloudwatch";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { SQSClient } from "@aws-sdk/client-sqs";
+import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
+import { TRACEPARENT } from "@payments/events";
 import { issueToken } from "@payments/functions/api/auth";
 import { devTokenClaims, LOCAL_CREDENTIALS, LOCAL_REGION, secretValues } from "@payments/local";
 import { PayOS } from "@payos/node";
@@ -33,8 +34,10 @@ async function putOrder(endpoint: string, table: string, orderId: string) {
 afterAll(() => dev?.kill());
 
 describe("npm run dev", () => {
-  it("serves a payment end to end: API, projection, the bus's target queue, the orders table and the topic; Ctrl-C stops it", async () => {
-    dev = await startDev();
+  it("serves a payment end to end: API, projection, the bus's target queue, the orders table and the topic, one trace through them; Ctrl-C stops it", async () => {
+    // The functions' info lines too (the dev stack logs warnings and errors by default): order-status's
+    // line per outcome carries the trace id.
+    dev = await startDev({ POWERTOOLS_LOG_LEVEL: "INFO" });
     const { stack, ports } = dev;
     const output = dev.output;
     for (const port of Object.values(ports))
@@ -69,7 +72,12 @@ describe("npm run dev", () => {
     expect(refused.status).toBe(401);
 
     const consumer = await consumeTopic(stack.kafka.brokers, stack.kafka.topic, () => true);
-    const call = (method: string, path: string, body?: unknown) => callDevApi(stack, method, path, body);
+    // The caller's W3C trace (SPEC §5), sent on every request: one trace id from the request to every sink.
+    const traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
+    const traced = { traceparent: `00-${traceId}-00f067aa0ba902b7-01` };
+    const call = (method: string, path: string, body?: unknown) =>
+      callDevApi(stack, method, path, body, traced);
+    const traceOf = (metadata: { traceparent?: string } | undefined) => metadata?.traceparent?.split("-")[1];
     try {
       // The order service's order exists first: order-status only ever updates one.
       await putOrder(stack.dynamoEndpoint, stack.tables.orders, "ord-dev-e2e");
@@ -114,6 +122,7 @@ describe("npm run dev", () => {
         { timeoutMs: 30_000, what: "the PaymentCaptured event on the downstream queue" },
       );
       expect(captured).toMatchObject({ source: "payments", "detail-type": "PaymentCaptured" });
+      expect(traceOf(captured.detail.metadata)).toBe(traceId);
       // The orders table, written by order-status.
       const order = await eventually(
         async () => {
@@ -134,6 +143,71 @@ describe("npm run dev", () => {
         { timeoutMs: 30_000, what: "the payment's events on the topic" },
       );
       expect(events.map((e) => e.version)).toEqual(events.map((_, i) => i + 1));
+      // The trace: on every event (stored and on the topic), in each Kafka record's headers, and in
+      // order-status's log lines for the payment (the orders table's attributes stay SPEC §5's).
+      const stored = (await call("GET", `/payments/${paymentId}/events`)).body.items as Array<{
+        metadata: { traceparent?: string };
+      }>;
+      expect(stored.map((e) => traceOf(e.metadata))).toEqual(stored.map(() => traceId));
+      expect(events.map((e) => traceOf(e.metadata))).toEqual(events.map(() => traceId));
+      const records = consumer.arrivals.filter((a) => a.key === paymentId);
+      expect(records.map((a) => a.headers.traceparent?.split("-")[1])).toEqual(records.map(() => traceId));
+      expect(Object.keys(order).sort()).not.toContain("traceparent");
+      await eventually(
+        () =>
+          output()
+            .split("\n")
+            .some((line) => line.includes('"order status"') && line.includes(`"traceId":"${traceId}"`))
+            ? true
+            : undefined,
+        { timeoutMs: 30_000, what: "order-status's log line with the trace id" },
+      );
+
+      // From the order queue: a message's `traceparent` attribute is continued; without one, a trace
+      // is started for the message.
+      const given = "0af7651916cd43dd8448eb211c80319c";
+      for (const [orderId, attributes] of [
+        [
+          "ord-dev-trace-given",
+          { traceparent: { DataType: "String", StringValue: `00-${given}-b7ad6b7169203331-01` } },
+        ],
+        ["ord-dev-trace-none", undefined],
+      ] as const) {
+        await sqs.send(
+          new SendMessageCommand({
+            QueueUrl: stack.queues.orders,
+            MessageBody: JSON.stringify({
+              order_id: orderId,
+              amount: "12.50",
+              payment_method_id: "pm_card_visa",
+            }),
+            MessageAttributes: attributes,
+          }),
+        );
+      }
+      const tracesOf = async (orderId: string) =>
+        eventually(
+          async () => {
+            const found = (await call("GET", `/payments?orderId=${orderId}`)).body.items as Array<{
+              paymentId: string;
+              status: string;
+            }>;
+            if (found[0]?.status !== "captured") return undefined;
+            const items = (await call("GET", `/payments/${found[0].paymentId}/events`)).body.items as Array<{
+              metadata: { traceparent?: string };
+            }>;
+            return items.map((e) => e.metadata.traceparent ?? "none");
+          },
+          { timeoutMs: 30_000, what: `the payment of ${orderId}` },
+        );
+      expect((await tracesOf("ord-dev-trace-given")).map((t) => t.split("-")[1])).toEqual(
+        Array(5).fill(given),
+      );
+      const started = await tracesOf("ord-dev-trace-none");
+      expect(started).toHaveLength(5);
+      for (const t of started) expect(t).toMatch(TRACEPARENT);
+      expect(new Set(started.map((t) => t.split("-")[1])).size).toBe(1);
+      expect(started[0]!.split("-")[1]).not.toBe(given);
       doc.destroy();
       sqs.destroy();
     } finally {

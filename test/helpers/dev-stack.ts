@@ -22,13 +22,20 @@ export interface DevStack {
 }
 
 /** A call to the dev stack's REST API with its bearer token, a fresh Idempotency-Key each time. */
-export async function callDevApi(stack: DevStack, method: string, path: string, body?: unknown) {
+export async function callDevApi(
+  stack: DevStack,
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+) {
   const response = await fetch(`${stack.apiUrl}${path}`, {
     method,
     headers: {
       authorization: `Bearer ${stack.token}`,
       "content-type": "application/json",
       "idempotency-key": `${method}-${path}-${Date.now()}-${Math.random()}`,
+      ...headers,
     },
     body: body === undefined ? undefined : JSON.stringify(body),
   });

@@ -295,6 +295,30 @@ describe("the console's pages", () => {
     expect(html).toContain('<span class="badge warn">needs_attention</span>');
   });
 
+  it("shows the trace id of the payment and each event's traceparent", async () => {
+    const paymentId = `pay_${ulid()}`;
+    const traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    await store.append({
+      paymentId,
+      expectedVersion: 0,
+      events: [
+        sampleEvent("PaymentInitiated", { amount: 2_000, currency: "usd" }),
+        sampleEvent("PaymentScreened"),
+      ],
+      metadata: { correlationId: "c", causationId: "c", source: "api", traceparent },
+      now: new Date(),
+      newId: ulid,
+    });
+    const html = await (await app.request(`/console/payments/${paymentId}`, bearer(reader))).text();
+    expect(html).toContain(
+      '<dt>Trace</dt><dd><code class="trace-id">4bf92f3577b34da6a3ce929d0e0e4736</code></dd>',
+    );
+    expect(html.match(/<code class="traceparent">([^<]+)<\/code>/g)).toEqual([
+      `<code class="traceparent">${traceparent}</code>`,
+      `<code class="traceparent">${traceparent}</code>`,
+    ]);
+  });
+
   it("lists a payment that needs a person on Needs attention, lets the write scope resolve it with a reason, and then no longer lists it", async () => {
     const paymentId = `pay_${ulid()}`;
     await store.append({

@@ -17,6 +17,17 @@ export interface EventBridgePublisherOptions {
   readonly backoffMs?: number;
 }
 
+/**
+ * A W3C `traceparent` as the X-Ray trace header PutEvents takes in `TraceHeader` (SPEC §5): the
+ * same trace id (X-Ray writes its first 8 hex digits, a time, apart), the span as the parent, and
+ * the sampled flag.
+ */
+export function xrayTraceHeader(traceparent: string): string {
+  const [, traceId, span, flags] = traceparent.split("-") as [string, string, string, string];
+  const sampled = (Number.parseInt(flags, 16) & 1) === 1 ? 1 : 0;
+  return `Root=1-${traceId.slice(0, 8)}-${traceId.slice(8)};Parent=${span};Sampled=${sampled}`;
+}
+
 /** PutEvents takes at most 10 entries and 256 KB per request. */
 const MAX_ENTRIES = 10;
 
@@ -60,6 +71,7 @@ export function createEventBridgePublisher(options: EventBridgePublisherOptions)
       DetailType: event.type,
       Detail: envelopeJson(event),
       Time: new Date(event.occurredAt),
+      ...(event.metadata.traceparent ? { TraceHeader: xrayTraceHeader(event.metadata.traceparent) } : {}),
     } satisfies PutEventsRequestEntry,
   });
 

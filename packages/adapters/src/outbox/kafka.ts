@@ -157,7 +157,13 @@ export function createKafkaPublisher(options: KafkaPublisherOptions): Publisher 
           messages: events.map((event: RecordedEvent) => ({
             key: event.paymentId,
             value: envelopeJson(event),
-            headers: { type: event.type, id: event.id, schemaVersion: String(event.schemaVersion) },
+            headers: {
+              type: event.type,
+              id: event.id,
+              schemaVersion: String(event.schemaVersion),
+              // W3C Trace Context on the record (SPEC §5), for consumers to continue the trace.
+              ...(event.metadata.traceparent ? { traceparent: event.metadata.traceparent } : {}),
+            },
           })),
         });
         return { delivered: new Set(events.map((e) => e.id)), calls: 1 };

@@ -3,6 +3,7 @@ import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { requestId } from "hono/request-id";
+import { traceIdOf } from "../shared/trace";
 import { type CustomerRoutesDeps, customerRoutes } from "./customer-routes";
 import { docsPage } from "./docs";
 import { openApiDocument } from "./openapi";
@@ -62,6 +63,8 @@ export function createApiApp(deps: ApiDeps) {
     if (unexpected) {
       deps.logger.error("request failed", {
         requestId: c.get("requestId"),
+        // The caller's trace, when it sent one: the events of the request carry the same trace id.
+        traceId: traceIdOf(c.req.header("traceparent")),
         method: c.req.method,
         path: c.req.path,
         error: errorDetails(error),

@@ -8,6 +8,7 @@ import type { RequestIdVariables } from "hono/request-id";
 import { ulid } from "ulid";
 import type { z } from "zod";
 import type { PaymentService, RequestContext } from "../payments/payment-service";
+import { continueTrace } from "../shared/trace";
 import { type AuthVariables, bearerJwt, callerOf, type ExpectedClaims, requireScope } from "./auth";
 import type { IdempotentRunner, StoredResponse } from "./idempotency";
 import {
@@ -52,11 +53,19 @@ export const invalid = (result: { success: boolean; error?: { issues: readonly z
   );
 };
 
-/** Who is asking, for the events' metadata: the caller's X-Correlation-Id, or this request's id. */
+/**
+ * Who is asking, for the events' metadata: the caller's X-Correlation-Id, or this request's id; the
+ * caller's W3C `traceparent` continued, or a trace started (SPEC §5).
+ */
 function requestContext(c: Context<ApiEnv>): RequestContext {
   const given = c.req.header("x-correlation-id");
   const correlationId = given && /^[\x21-\x7e]{1,128}$/.test(given) ? given : c.get("requestId");
-  return { correlationId, causationId: c.get("requestId"), source: "api" };
+  return {
+    correlationId,
+    causationId: c.get("requestId"),
+    source: "api",
+    traceparent: continueTrace(c.req.header("traceparent")),
+  };
 }
 
 /**

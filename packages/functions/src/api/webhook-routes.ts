@@ -18,6 +18,7 @@ import {
   stripeNotification,
   type WebhookService,
 } from "../payments/webhook-service";
+import { continueTrace, traceIdOf } from "../shared/trace";
 import { problem, problemResponse } from "./problem";
 
 export interface WebhookSecrets {
@@ -101,22 +102,25 @@ export function webhookRoutes(deps: WebhookRoutesDeps) {
     deps.metrics.publishStoredMetrics();
   });
 
-  const metadataFor = (provider: string, id: string): EventMetadata => ({
+  const metadataFor = (provider: string, id: string, traceparent: string): EventMetadata => ({
     correlationId: `${provider}:${id}`,
     causationId: `${provider}:${id}`,
     source: `webhook:${provider}`,
+    traceparent,
   });
-  const log = (provider: string, outcome: NotificationOutcome, ref: string) => {
-    const fields = { provider, reference: ref, ...outcome };
+  const log = (provider: string, outcome: NotificationOutcome, ref: string, traceparent: string) => {
+    const fields = { provider, reference: ref, traceId: traceIdOf(traceparent), ...outcome };
     // A verified notice the lifecycle could not apply: recorded and flagged, and a person must look.
     if (outcome.kind === "unapplied" || outcome.kind === "invalid")
       deps.logger.warn(`${provider} webhook: ${outcome.kind}`, fields);
     else deps.logger.info(`${provider} webhook: ${outcome.kind}`, fields);
   };
 
-  async function record(provider: string, n: Notification): Promise<NotificationOutcome> {
-    const outcome = await deps.webhooks().record(n, metadataFor(provider, n.dedupeKey));
-    log(provider, outcome, n.reference);
+  /** Records a verified notice; a `traceparent` the provider sent is continued, else one is started. */
+  async function record(provider: string, n: Notification, given?: string): Promise<NotificationOutcome> {
+    const traceparent = continueTrace(given);
+    const outcome = await deps.webhooks().record(n, metadataFor(provider, n.dedupeKey, traceparent));
+    log(provider, outcome, n.reference, traceparent);
     if (outcome.kind === "unapplied" && deps.metrics) {
       deps.metrics.addMetric("ProviderNoticesUnapplied", MetricUnit.Count, 1);
     }
@@ -153,7 +157,7 @@ export function webhookRoutes(deps: WebhookRoutesDeps) {
       throw error;
     }
     if (!n) return c.json({ received: true, handled: false, type: event.type });
-    const outcome = await record("stripe", n);
+    const outcome = await record("stripe", n, c.req.header("traceparent"));
     if (outcome.kind === "invalid") return unreadable("Stripe", outcome.reason);
     return c.json({ received: true, handled: true, outcome: outcome.kind });
   });
@@ -181,16 +185,20 @@ export function webhookRoutes(deps: WebhookRoutesDeps) {
     const { app_trans_id, zp_trans_id, amount } = ownProperties(data.data);
     try {
       // ZaloPay settles in VND, which has no minor unit: the notified amount is the amount.
-      const outcome = await record("zalopay", {
-        provider: "zalopay",
-        dedupeKey: String(zp_trans_id),
-        noticeType: "payment",
-        reference: app_trans_id,
-        amount,
-        currency: "vnd",
-        createsPayment: true,
-        commands: receivedCommands("zalopay", String(zp_trans_id), amount),
-      });
+      const outcome = await record(
+        "zalopay",
+        {
+          provider: "zalopay",
+          dedupeKey: String(zp_trans_id),
+          noticeType: "payment",
+          reference: app_trans_id,
+          amount,
+          currency: "vnd",
+          createsPayment: true,
+          commands: receivedCommands("zalopay", String(zp_trans_id), amount),
+        },
+        c.req.header("traceparent"),
+      );
       if (outcome.kind === "invalid")
         return c.json({ return_code: -1, return_message: outcome.reason.slice(0, 200) }, 400);
       return c.json({ return_code: 1, return_message: "success" });
@@ -218,17 +226,21 @@ export function webhookRoutes(deps: WebhookRoutesDeps) {
     const { code, orderCode, amount, reference, paymentLinkId, currency } = ownProperties(data.data);
     // Only the signed data.code says whether money arrived; the top-level code is not signed.
     if (code !== "00") return c.json({ success: true, handled: false });
-    const outcome = await record("payos", {
-      provider: "payos",
-      dedupeKey: `${paymentLinkId}:${reference}`,
-      noticeType: "payment",
-      reference: String(orderCode),
-      // PayOS settles in VND, which has no minor unit: the notified amount is the amount.
-      amount,
-      currency: (currency ?? "vnd").toLowerCase(),
-      createsPayment: true,
-      commands: receivedCommands("payos", reference, amount),
-    });
+    const outcome = await record(
+      "payos",
+      {
+        provider: "payos",
+        dedupeKey: `${paymentLinkId}:${reference}`,
+        noticeType: "payment",
+        reference: String(orderCode),
+        // PayOS settles in VND, which has no minor unit: the notified amount is the amount.
+        amount,
+        currency: (currency ?? "vnd").toLowerCase(),
+        createsPayment: true,
+        commands: receivedCommands("payos", reference, amount),
+      },
+      c.req.header("traceparent"),
+    );
     if (outcome.kind === "invalid") return unreadable("PayOS", outcome.reason);
     return c.json({ success: true });
   });

@@ -225,6 +225,12 @@ export function paymentPage(options: {
   const latest = events.at(-1)?.version ?? 0;
   const paymentId = events[0]?.paymentId ?? "";
   const flags = view?.flags ?? [];
+  // The traces the payment's events were appended in (SPEC §5): usually one, the request's.
+  const traces = [
+    ...new Set(
+      events.flatMap((e) => (e.metadata.traceparent ? [e.metadata.traceparent.split("-")[1]!] : [])),
+    ),
+  ];
   const unapplied = events.filter(
     (e): e is Extract<RecordedEvent, { type: "ProviderNoticeUnapplied" }> =>
       e.type === "ProviderNoticeUnapplied",
@@ -249,6 +255,7 @@ ${
 <dt>Gateway response</dt><dd>${view.gatewayResponse ? html`${view.gatewayResponse.status}${view.gatewayResponse.authorizationCode ? html`, authorization <code>${view.gatewayResponse.authorizationCode}</code>` : ""} at ${time(view.gatewayResponse.timestamp)}` : "–"}</dd>
 <dt>Fraud screening</dt><dd>${view.fraud ? `${view.fraud.decision}, score ${view.fraud.score}${view.fraud.reasons.length ? ` (${view.fraud.reasons.join(", ")})` : ""}` : "–"}</dd>
 <dt>Version</dt><dd>${view.version} · created ${formatAge(view.createdAt, options.now)}, updated ${formatAge(view.updatedAt, options.now)}</dd>
+<dt>Trace</dt><dd>${traces.length ? traces.map((t, i) => html`${i ? ", " : ""}<code class="trace-id">${t}</code>`) : "–"}</dd>
 </dl>`
     : html`<p class="problem" role="alert">The stream does not fold into a payment: it has no PaymentInitiated event.</p>`
 }
@@ -277,7 +284,7 @@ ${options.cursors.map(({ sink, cursor }) =>
 ${events.map(
   (
     e,
-  ) => html`<li data-version="${e.version}"${e.metadata.repair ? html` class="repair"` : ""}><strong>v${e.version} ${e.type}</strong> · ${time(e.occurredAt)} · <code>${e.id}</code>${
+  ) => html`<li data-version="${e.version}"${e.metadata.repair ? html` class="repair"` : ""}><strong>v${e.version} ${e.type}</strong> · ${time(e.occurredAt)} · <code>${e.id}</code>${e.metadata.traceparent ? html` · traceparent <code class="traceparent">${e.metadata.traceparent}</code>` : ""}${
     e.metadata.repair
       ? html` · <span class="badge warn">repair by ${e.metadata.repair.by}</span> <span class="muted">${e.metadata.repair.reason}</span>`
       : ""

@@ -6,6 +6,7 @@ import type { Context, SQSEvent, SQSRecord } from "aws-lambda";
 import { Resource } from "sst";
 import { lazy } from "../shared/lazy";
 import { logger, metrics, withColdStartMetric } from "../shared/observability";
+import { traceIdOf } from "../shared/trace";
 import { createOrderStatusWriter } from "./order-status";
 
 const writer = lazy(() => {
@@ -20,13 +21,20 @@ const writer = lazy(() => {
 const processor = new BatchProcessor(EventType.SQS);
 
 async function recordHandler(record: SQSRecord): Promise<void> {
-  const outcome = await writer()(JSON.parse(record.body));
+  const message = JSON.parse(record.body);
+  const outcome = await writer()(message);
+  // The trace the event was appended in (SPEC §5): one line per outcome carries its id.
+  const fields = {
+    messageId: record.messageId,
+    traceId: traceIdOf(message?.detail?.metadata?.traceparent),
+    ...outcome,
+  };
   if (outcome.outcome === "order_missing") {
     // Never created, never retried: the order service has no such order (an unmatched payment's
     // order id, or an order deleted there). Logged and counted for a person.
-    logger.warn("order status: no such order; nothing written", { messageId: record.messageId, ...outcome });
+    logger.warn("order status: no such order; nothing written", fields);
     metrics.addMetric("OrderStatusOrderMissing", MetricUnit.Count, 1);
-  } else logger.debug("order status", { messageId: record.messageId, ...outcome });
+  } else logger.info("order status", fields);
 }
 
 /**

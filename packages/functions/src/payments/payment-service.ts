@@ -84,6 +84,8 @@ export interface RequestContext {
   readonly correlationId: string;
   readonly causationId: string;
   readonly source: "api" | "step-functions" | "console";
+  /** The W3C trace the request belongs to (SPEC §5), kept in each event's metadata. */
+  readonly traceparent?: string;
   /** A person's repair from the console (SPEC §6.1): who, why, and what it settles. */
   readonly repair?: EventMetadata["repair"];
 }
@@ -100,6 +102,7 @@ export function createPaymentService(deps: PaymentServiceDeps) {
     correlationId: ctx.correlationId,
     causationId: ctx.causationId,
     source: ctx.source,
+    ...(ctx.traceparent ? { traceparent: ctx.traceparent } : {}),
     ...(ctx.repair ? { repair: ctx.repair } : {}),
   });
 
@@ -260,6 +263,7 @@ export function createPaymentService(deps: PaymentServiceDeps) {
           captureMethod: input.captureMethod,
           source: "api",
           correlationId: ctx.correlationId,
+          traceparent: ctx.traceparent,
           metadata: input.metadata,
         },
         ctx.causationId,

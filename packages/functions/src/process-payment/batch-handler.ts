@@ -16,11 +16,15 @@ import {
   InvalidCurrencyError,
 } from "@payments/core";
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
+import { continueTrace, traceIdOf } from "../shared/trace";
 import { MalformedMessageError, type PaymentRequest, parseOrderMessage } from "./order-message";
 import type { OrderOutcome } from "./process-order";
 
 export interface BatchHandlerDeps {
-  readonly processOrder: () => (request: PaymentRequest, messageId: string) => Promise<OrderOutcome>;
+  readonly processOrder: () => (
+    request: PaymentRequest & { traceparent?: string },
+    messageId: string,
+  ) => Promise<OrderOutcome>;
   readonly defaultCurrency: string;
   readonly logger: Logger;
   readonly metrics: Metrics;
@@ -58,9 +62,12 @@ export function createBatchHandler(deps: BatchHandlerDeps) {
   const recordHandler = async (
     record: SQSRecord,
   ): Promise<OrderOutcome | { kind: "malformed"; reason: string }> => {
+    // The sender's trace (a `traceparent` message attribute) continued, or one started for the message.
+    const traceparent = continueTrace(record.messageAttributes?.traceparent?.stringValue, record.messageId);
     const ids = {
       messageId: record.messageId,
       receiveCount: Number(record.attributes.ApproximateReceiveCount),
+      traceId: traceIdOf(traceparent),
     };
     let request: PaymentRequest;
     try {
@@ -73,7 +80,7 @@ export function createBatchHandler(deps: BatchHandlerDeps) {
     }
     const context = { ...ids, orderId: request.orderId };
     try {
-      const outcome = await deps.processOrder()(request, record.messageId);
+      const outcome = await deps.processOrder()({ ...request, traceparent }, record.messageId);
       const withPayment = { ...context, paymentId: outcome.paymentId, outcome: outcome.kind };
       switch (outcome.kind) {
         case "captured":

@@ -30,6 +30,8 @@ export interface ChargeRequest extends Omit<PaymentRequest, "format"> {
   readonly captureMethod?: CaptureMethod;
   readonly source?: CommandSource;
   readonly correlationId?: string;
+  /** The W3C trace of the request (SPEC §5): the API's, or the order message's attribute, continued. */
+  readonly traceparent?: string;
   readonly metadata?: Readonly<Record<string, string>>;
 }
 
@@ -248,6 +250,7 @@ export function createOrderProcessor(deps: ProcessOrderDeps) {
       correlationId: request.correlationId ?? request.orderId,
       causationId,
       source: request.source ?? "queue",
+      ...(request.traceparent ? { traceparent: request.traceparent } : {}),
     };
     const initiated = await initiate(request, metadata);
     const { paymentId } = initiated;
