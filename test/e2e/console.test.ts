@@ -369,6 +369,10 @@ describe("the operations console, in Chromium against npm run dev", () => {
     expect(await page.locator("#last-reconciliation + p").innerText()).toContain("zalopay");
     await check(page, "attention-refund");
 
+    // The refund form carries the refund id the page made for it: a resubmitted form is one refund.
+    expect(await row.locator('form[action$="/refund"] input[name="refundId"]').getAttribute("value")).toMatch(
+      /^console-[0-9A-Z]{26}$/,
+    );
     // Refund the duplicate's amount at ZaloPay with the button.
     await row.getByLabel("Amount (minor units, blank for all)").fill("90000");
     await row.getByRole("button", { name: "Refund at zalopay" }).click();

@@ -469,16 +469,22 @@ describe("a manual refund from Needs attention", () => {
       now: new Date(),
       newId: ulid,
     });
-    const response = await app.request(`http://console.test/console/attention/${paymentId}/manual-refund`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${writer}`, host: "console.test" },
-      body: new URLSearchParams({ reference: "TRF-2026-1", amount: "500" }),
-    });
-    expect(response.status).toBe(303);
-    const refunded = (await store.load(paymentId)).at(-1)!;
+    // The form with the refund id the page puts in it; sent twice (a double click), it is one refund.
+    const refundId = `console-${ulid()}`;
+    for (let i = 0; i < 2; i++) {
+      const response = await app.request(`http://console.test/console/attention/${paymentId}/manual-refund`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${writer}`, host: "console.test" },
+        body: new URLSearchParams({ reference: "TRF-2026-1", amount: "500", refundId }),
+      });
+      expect(response.status).toBe(303);
+    }
+    const events = await store.load(paymentId);
+    expect(events.filter((e) => e.type === "PaymentRefunded")).toHaveLength(1);
+    const refunded = events.at(-1)!;
     expect(refunded).toMatchObject({
       type: "PaymentRefunded",
-      data: { amount: 500, method: "manual", reference: "TRF-2026-1" },
+      data: { amount: 500, method: "manual", reference: "TRF-2026-1", refundId },
       metadata: {
         source: "console",
         repair: { by: "writer", reason: "manual refund TRF-2026-1", driftId: `console:${paymentId}` },

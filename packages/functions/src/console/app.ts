@@ -396,6 +396,11 @@ export function createConsoleApp(deps: ConsoleDeps) {
   const done = (notice: AttentionNotice) => `${BASE}/attention?notice=${notice}`;
   const formText = (form: Record<string, unknown>, name: string) =>
     typeof form[name] === "string" ? (form[name] as string).trim() : "";
+  /** The refund id the page put in the form (a resubmitted form is the same refund), else a new one. */
+  const refundIdOf = (form: Record<string, unknown>) => {
+    const given = formText(form, "refundId");
+    return /^console-[0-9A-HJKMNP-TV-Z]{26}$/.test(given) ? given : `console-${newId()}`;
+  };
 
   app.get("/attention", async (c) => {
     const store = deps.store();
@@ -453,6 +458,7 @@ export function createConsoleApp(deps: ConsoleDeps) {
         reviews,
         lastReconciliation: await deps.readModels().lastReconciliation(),
         stuckAfter: `${Math.round(deps.reconcileAfterMs / 1000)} s`,
+        newRefundId: () => `console-${newId()}`,
         notice: asked && Object.hasOwn(ATTENTION_NOTICES, asked) ? (asked as AttentionNotice) : undefined,
         now: now(),
       }),
@@ -486,7 +492,8 @@ export function createConsoleApp(deps: ConsoleDeps) {
   });
   app.post("/attention/:id/refund", requireScope("payments:write"), async (c) => {
     const view = await attentionTarget(c.req.param("id") ?? "");
-    const amountText = formText(await c.req.parseBody(), "amount");
+    const form = await c.req.parseBody();
+    const amountText = formText(form, "amount");
     const amount = amountText ? Number(amountText) : undefined;
     if (amount !== undefined && !(Number.isSafeInteger(amount) && amount > 0))
       return invalidForm(c, "amount", "an amount is a whole number of minor units");
@@ -495,7 +502,7 @@ export function createConsoleApp(deps: ConsoleDeps) {
       .attention()
       .refund(
         view.paymentId,
-        { amount, refundId: `console-${newId()}` },
+        { amount, refundId: refundIdOf(form) },
         repairRequest(c, view.paymentId, `refund at ${view.provider} from the console`),
       );
     deps.logger.info("console: refunded at the provider", {
@@ -516,7 +523,7 @@ export function createConsoleApp(deps: ConsoleDeps) {
       return invalidForm(c, "amount", "an amount is a whole number of minor units");
     await deps.attention().refund(
       view.paymentId,
-      { manual: true, reference: reference.slice(0, 255), amount, refundId: `console-${newId()}` },
+      { manual: true, reference: reference.slice(0, 255), amount, refundId: refundIdOf(form) },
       // Recorded as the person's repair, as the other actions of the page are.
       repairRequest(c, view.paymentId, `manual refund ${reference}`),
     );

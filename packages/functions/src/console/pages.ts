@@ -458,7 +458,7 @@ for (const t of document.querySelectorAll("time[datetime]")) {
   const d = new Date(t.getAttribute("datetime"));
   if (!Number.isNaN(d.getTime())) { t.title = t.getAttribute("datetime"); t.textContent = d.toLocaleString(); }
 }
-for (const f of document.querySelectorAll("form[action$='/redrive']")) {
+for (const f of document.querySelectorAll("form[action$='/redrive'], form[action$='refund']")) {
   f.addEventListener("submit", () => {
     const b = f.querySelector("button");
     if (b) { b.disabled = true; b.textContent = "Working…"; }
@@ -501,6 +501,11 @@ export function attentionPage(options: {
   lastReconciliation?: ReconciliationSummary;
   notice?: AttentionNotice;
   now: Date;
+  /**
+   * A refund id for each refund form, made when the page is: the form sends it back, so a form
+   * submitted twice (a double click, a resend) is one refund.
+   */
+  newRefundId: () => string;
 }): Html {
   // PayOS has no refund API (SPEC §4.5): its refunds are manual only.
   const refundable = (view: PaymentView) =>
@@ -510,10 +515,10 @@ export function attentionPage(options: {
       ? html`<form class="inline" method="post" action="/console/attention/${view.paymentId}/settle"><button type="submit">Ask ${view.provider}</button></form>
 ${
   refundable(view)
-    ? html`<form class="inline" method="post" action="/console/attention/${view.paymentId}/refund"><label for="amt-${view.paymentId}">Amount (minor units, blank for all)</label><input id="amt-${view.paymentId}" name="amount" inputmode="numeric" pattern="[0-9]*" size="8"><button type="submit" class="quiet">Refund at ${view.provider}</button></form>`
+    ? html`<form class="inline" method="post" action="/console/attention/${view.paymentId}/refund"><input type="hidden" name="refundId" value="${options.newRefundId()}"><label for="amt-${view.paymentId}">Amount (minor units, blank for all)</label><input id="amt-${view.paymentId}" name="amount" inputmode="numeric" pattern="[0-9]*" size="8"><button type="submit" class="quiet">Refund at ${view.provider}</button></form>`
     : ""
 }
-<form class="inline" method="post" action="/console/attention/${view.paymentId}/manual-refund"><label for="ref-${view.paymentId}">Transfer reference</label><input id="ref-${view.paymentId}" name="reference" required size="14"><button type="submit" class="quiet">Record manual refund</button></form>
+<form class="inline" method="post" action="/console/attention/${view.paymentId}/manual-refund"><input type="hidden" name="refundId" value="${options.newRefundId()}"><label for="ref-${view.paymentId}">Transfer reference</label><input id="ref-${view.paymentId}" name="reference" required size="14"><button type="submit" class="quiet">Record manual refund</button></form>
 ${
   view.flags.includes("needs_attention")
     ? html`<form class="inline" method="post" action="/console/attention/${view.paymentId}/resolve"><label for="why-${view.paymentId}">Reason</label><input id="why-${view.paymentId}" name="reason" required size="20"><button type="submit" class="quiet">Resolve</button></form>`
