@@ -110,6 +110,9 @@ export async function runColdStartBench(options: {
     AWS_SECRET_ACCESS_KEY: "x",
     POWERTOOLS_METRICS_DISABLED: "true",
     POWERTOOLS_LOG_LEVEL: "SILENT",
+    // SST sets the app's link on every function; the API reads its stage when it is built (the
+    // providers' /{stage}/webhook paths).
+    SST_RESOURCE_App: JSON.stringify({ name: "payments", stage: "bench" }),
   };
 
   const runtimes = [process.execPath, ...(options.compareWith ?? [])].map((execPath) => {
