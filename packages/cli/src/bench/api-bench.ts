@@ -138,8 +138,10 @@ export async function runApiBench(
       const response = await fetch(url, { method: "POST", headers, body });
       const text = await response.text();
       if (expect.includes(response.status)) return text;
-      if (response.status === 503 && attempt < 5) {
+      if (response.status === 503 && attempt < 10) {
+        // As a client backs off: Stripe (stripe-mock behind the proxy) is busy under the bench's load.
         retried += 1;
+        await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
         continue;
       }
       throw new Error(`${url} answered ${response.status}: ${text.slice(0, 200)}`);
