@@ -92,7 +92,8 @@ async function signIn(token: string): Promise<{ context: BrowserContext; page: P
   await page.waitForURL(/\/console\/sign-in/);
   await page.getByLabel("Bearer token").fill(token);
   await page.getByRole("button", { name: "Sign in" }).click();
-  await page.waitForURL(/\/console\/payments$/);
+  // A person lands on the overview.
+  await page.waitForURL(/\/console$/);
   return { context, page };
 }
 
@@ -131,6 +132,15 @@ describe("the operations console, in Chromium against npm run dev", () => {
     expect((await api("POST", `/payments/${paymentId}/refund`, { amount: 1000 })).status).toBe(200);
 
     const { context, page } = await signIn(dev.stack.token);
+    // The overview lists the payment among the newest, with a link to it.
+    await expect
+      .poll(async () => {
+        await page.reload();
+        return page.locator(`#o-recent ~ table a[href="/console/payments/${paymentId}"]`).count();
+      })
+      .toBe(1);
+    await check(page, "overview");
+    await page.getByRole("link", { name: "Payments", exact: true }).click();
     await page.getByLabel("Find").fill("ord-console-1");
     await page.getByLabel("by").selectOption("order");
     await page.getByRole("button", { name: "Search" }).click();

@@ -147,7 +147,7 @@ describe("the console's sign-in", () => {
   ])("never sends a signed-in person to %s: only to the console's own pages", async (next) => {
     const response = await signInForm({ token: writer, next });
     expect(response.status).toBe(303);
-    expect(response.headers.get("location")).toBe("/console/payments");
+    expect(response.headers.get("location")).toBe("/console");
   });
 
   it("keeps a console path with its query, resolved", async () => {
@@ -680,5 +680,74 @@ describe("the order DLQ", () => {
 
     expect(await dlq.redrive()).toEqual({ moved: 1, notFound: [] });
     expect(await dlq.list()).toEqual([]);
+  });
+});
+
+describe("the overview, where a signed-in person lands", () => {
+  it("shows what needs a person, each sink's lag and oldest, the DLQ's depth and the newest payments", async () => {
+    // Its own outbox table and queues: the figures are this test's alone.
+    const table = `outbox-overview-${ulid().slice(-8).toLowerCase()}`;
+    await ensureTable(clients.dynamodb, outboxTable, table);
+    const own = createOutboxDeliveries({ client: clients.dynamodb, tableName: table });
+    const ownQueues = await freshQueues(clients.sqs);
+    const overview = createConsoleApp({
+      ...consoleDeps(),
+      deliveries: () => own,
+      orderDlq: () =>
+        createOrderDlq({ sqs: clients.sqs, dlqUrl: ownQueues.dlq.url, queueUrl: ownQueues.main.url, notes }),
+    });
+    const cursor = (
+      paymentId: string,
+      sink: "kafka" | "eventbridge",
+      state: "lagging" | "failed",
+      since: string,
+    ) =>
+      own.saveCursor(
+        { paymentId, sink, delivered: 1, latest: 3, state, sweeps: 1, since, updatedAt: since, revision: 1 },
+        undefined,
+      );
+    await cursor(`pay_${ulid()}`, "kafka", "lagging", "2026-12-01T10:00:00.000Z");
+    await cursor(`pay_${ulid()}`, "kafka", "lagging", "2026-12-01T09:00:00.000Z");
+    await cursor(`pay_${ulid()}`, "eventbridge", "failed", "2026-12-01T08:00:00.000Z");
+    for (const n of [1, 2])
+      await clients.sqs.send(
+        new SendMessageCommand({
+          QueueUrl: ownQueues.dlq.url,
+          MessageBody: `{"order_id":"ord-overview-${n}"}`,
+        }),
+      );
+    const paymentId = `pay_${ulid()}`;
+    const recorded = await store.append({
+      paymentId,
+      expectedVersion: 0,
+      events: [
+        sampleEvent("PaymentInitiated", { amount: 4_599, currency: "usd", orderId: `ord-${paymentId}` }),
+      ],
+      metadata: { correlationId: "c", causationId: "c", source: "api" },
+      now: new Date(),
+      newId: ulid,
+    });
+    await readModels.putView(foldPaymentView(recorded)!);
+
+    const html = await (await overview.request("/console", bearer(reader))).text();
+    const rowOf = (sink: string) =>
+      html
+        .split('id="o-delivery"')[1]
+        ?.split("</table>")[0]
+        ?.split("<tr>")
+        .find((row) => row.startsWith(`<td>${sink}</td>`));
+    expect(rowOf("kafka")).toMatch(
+      /^<td>kafka<\/td><td class="num">2<\/td><td>.*2026-12-01T09:00:00.000Z.*<\/td><td class="num">0<\/td>/,
+    );
+    expect(rowOf("eventbridge")).toMatch(
+      /^<td>eventbridge<\/td><td class="num">0<\/td><td>none<\/td><td class="num">1<\/td>/,
+    );
+    expect(html).toContain("<strong>2</strong> message(s) in the order DLQ");
+    expect(html.split('id="o-recent"')[1]).toContain(`href="/console/payments/${paymentId}"`);
+    expect(html).toContain('<main data-refresh="15">');
+    expect(html).toMatch(/id="o-attention"/);
+    // A session lands here after signing in.
+    const signedIn = await signInForm({ token: reader });
+    expect(signedIn.headers.get("location")).toBe("/console");
   });
 });

@@ -13,6 +13,7 @@ import {
 } from "@aws-sdk/lib-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
 import { formatMinorUnits, isOpenPayment, type PaymentView, type RecordedEvent } from "@payments/core";
+import { Provider } from "@payments/events";
 import { openPaymentShards, readModelTable, transactionLogTable } from "@payments/topology";
 import { pageKeyFrom, pageKeyText } from "./page-keys";
 
@@ -59,6 +60,8 @@ export interface ReadModelStore {
   reviewHolds(limit: number): Promise<string[]>;
   /** Ids of a provider's payments created in [since, until), from the `byCreated` index, by day. */
   paymentsCreated(input: { provider: string; since: Date; until: Date }): Promise<string[]>;
+  /** The ids of the `limit` payments created last (today and yesterday, every provider), newest first. */
+  recentPaymentIds(limit: number, now: Date): Promise<string[]>;
   viewsByOrder(orderId: string): Promise<PaymentView[]>;
   viewsByCustomer(
     customerId: string,
@@ -433,6 +436,36 @@ export function createReadModelStore(options: {
         } while (ExclusiveStartKey);
       }
       return ids;
+    },
+    async recentPaymentIds(limit, now) {
+      const today = now.toISOString().slice(0, 10);
+      const yesterday = new Date(now.getTime() - 86_400_000).toISOString().slice(0, 10);
+      const newest = async (provider: string, day: string) => {
+        const { Items = [] } = await doc.send(
+          new QueryCommand({
+            TableName: options.tableName,
+            IndexName: "byCreated",
+            KeyConditionExpression: "#pk = :pk",
+            ExpressionAttributeNames: { "#pk": byCreated.partitionKey },
+            ExpressionAttributeValues: { ":pk": `created#${provider}#${day}` },
+            ScanIndexForward: false,
+            Limit: limit,
+          }),
+        );
+        return Items.map((item) => ({
+          at: String(item[byCreated.sortKey]),
+          paymentId: String(item[readModelTable.partitionKey]).slice("payment#".length),
+        }));
+      };
+      const found = (
+        await Promise.all(
+          Provider.options.flatMap((provider) => [newest(provider, today), newest(provider, yesterday)]),
+        )
+      ).flat();
+      return found
+        .sort((a, b) => (a.at < b.at ? 1 : a.at > b.at ? -1 : 0))
+        .slice(0, limit)
+        .map((r) => r.paymentId);
     },
     async viewsByOrder(orderId) {
       const { Items = [] } = await doc.send(

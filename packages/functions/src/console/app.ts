@@ -44,6 +44,7 @@ import {
   CONSOLE_SCRIPT,
   deliveryPage,
   dlqPage,
+  overviewPage,
   paymentPage,
   paymentsPage,
   problemPage,
@@ -60,7 +61,13 @@ export interface ConsoleDeps {
   readonly store: () => Pick<EventStore, "load" | "findOwner">;
   readonly readModels: () => Pick<
     ReadModelStore,
-    "viewsByCustomer" | "attentionPayments" | "openPaymentsDue" | "reviewHolds" | "lastReconciliation"
+    | "viewsByCustomer"
+    | "attentionPayments"
+    | "openPaymentsDue"
+    | "reviewHolds"
+    | "lastReconciliation"
+    | "recentPaymentIds"
+    | "getView"
   >;
   /** The actions of the Needs attention page: the reconciler's settle, the command handler, refunds. */
   readonly attention: () => {
@@ -84,6 +91,10 @@ const COOKIE = "console_token";
 /** Rows per list on the delivery page, and how far its counts go ("10000+" beyond). */
 const DELIVERY_PAGE = 25;
 const DELIVERY_COUNT_CAP = 10_000;
+/** Payments listed on Needs attention (and counted on the overview, "50+" beyond). */
+const ATTENTION_CAP = 50;
+/** The overview's newest payments. */
+const RECENT_PAYMENTS = 25;
 const newId = monotonicFactory();
 
 const BASE = "/console";
@@ -113,7 +124,7 @@ const hostOf = (url: string) => {
  * and refused, as is anything on another origin.
  */
 export function safeNext(next: string | undefined): string {
-  const fallback = `${BASE}/payments`;
+  const fallback = BASE;
   if (!next?.startsWith("/") || next.startsWith("//") || next.includes("\\")) return fallback;
   let url: URL;
   try {
@@ -294,7 +305,43 @@ export function createConsoleApp(deps: ConsoleDeps) {
     await next();
   };
 
-  app.get("/", (c) => c.redirect(`${BASE}/payments`, 303));
+  app.get("/", async (c) => {
+    const readModels = deps.readModels();
+    const deliveries = deps.deliveries();
+    const at = now();
+    const [flagged, stuck, sinks, dlqDepth, recentIds] = await Promise.all([
+      readModels.attentionPayments(ATTENTION_CAP),
+      stuckPaymentIds(at),
+      Promise.all(
+        outboxSinks.map(async (sink) => {
+          const [lagging, failed, oldest] = await Promise.all([
+            deliveries.countByState("lagging", sink, DELIVERY_COUNT_CAP),
+            deliveries.countByState("failed", sink, DELIVERY_COUNT_CAP),
+            deliveries.listByState("lagging", sink, { limit: 1 }),
+          ]);
+          return { sink, lagging, failed, oldestSince: oldest.items[0]?.since };
+        }),
+      ),
+      deps.orderDlq().depth(),
+      readModels.recentPaymentIds(RECENT_PAYMENTS, at),
+    ]);
+    const recent = (await Promise.all(recentIds.map((id) => readModels.getView(id)))).filter(
+      (v): v is PaymentView => v !== undefined,
+    );
+    return c.html(
+      overviewPage({
+        viewer: c.get("viewer"),
+        figures: {
+          attention: { flagged: flagged.length, stuck: stuck.length, cap: ATTENTION_CAP },
+          sinks,
+          dlqDepth,
+          recent,
+          deliveryCap: DELIVERY_COUNT_CAP,
+        },
+        now: at,
+      }),
+    );
+  });
 
   app.get("/payments", async (c) => {
     const query = (c.req.query("q") ?? "").trim();
@@ -364,6 +411,16 @@ export function createConsoleApp(deps: ConsoleDeps) {
     );
   });
 
+  /** Payments open longer than RECONCILE_AFTER (up to 25 a shard of the open-payments index). */
+  async function stuckPaymentIds(at: Date): Promise<string[]> {
+    const cutoff = new Date(at.getTime() - deps.reconcileAfterMs).toISOString();
+    const due = await Promise.all(
+      Array.from({ length: openPaymentShards }, (_, shard) =>
+        deps.readModels().openPaymentsDue({ shard, before: cutoff, limit: 25 }),
+      ),
+    );
+    return due.flat().map((d) => d.paymentId);
+  }
   /** A payment of the page by its path id, or 404: only a well-formed id reaches the store. */
   async function attentionTarget(paymentId: string) {
     if (!PaymentId.safeParse(paymentId).success) throw new PaymentNotFoundError(paymentId.slice(0, 80));
@@ -404,17 +461,8 @@ export function createConsoleApp(deps: ConsoleDeps) {
 
   app.get("/attention", async (c) => {
     const store = deps.store();
-    const flaggedIds = await deps.readModels().attentionPayments(50);
-    const cutoff = new Date(now().getTime() - deps.reconcileAfterMs).toISOString();
-    const stuckIds = (
-      await Promise.all(
-        Array.from({ length: openPaymentShards }, (_, shard) =>
-          deps.readModels().openPaymentsDue({ shard, before: cutoff, limit: 25 }),
-        ),
-      )
-    )
-      .flat()
-      .map((due) => due.paymentId);
+    const flaggedIds = await deps.readModels().attentionPayments(ATTENTION_CAP);
+    const stuckIds = await stuckPaymentIds(now());
     const flagged: AttentionRow[] = [];
     for (const paymentId of flaggedIds) {
       const events = await store.load(paymentId);

@@ -1,6 +1,7 @@
 import {
   ChangeMessageVisibilityBatchCommand,
   DeleteMessageBatchCommand,
+  GetQueueAttributesCommand,
   type Message,
   ReceiveMessageCommand,
   SendMessageBatchCommand,
@@ -28,6 +29,8 @@ export interface OrderDlq {
    * copy in both places, never in neither. Returns how many moved.
    */
   redrive(messageIds?: readonly string[]): Promise<{ moved: number; notFound: string[] }>;
+  /** How many messages the DLQ holds, as SQS counts them (approximately, visible and in flight). */
+  depth(): Promise<number>;
 }
 
 const PER_RECEIVE = 10;
@@ -83,6 +86,18 @@ export function createOrderDlq(deps: {
   }
 
   return {
+    async depth() {
+      const { Attributes = {} } = await sqs.send(
+        new GetQueueAttributesCommand({
+          QueueUrl: dlqUrl,
+          AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+        }),
+      );
+      return (
+        Number(Attributes.ApproximateNumberOfMessages ?? 0) +
+        Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0)
+      );
+    },
     async list(max = 100) {
       const messages = await take(max, 30);
       await release(messages);

@@ -16,7 +16,7 @@ export interface Viewer {
   readonly canWrite: boolean;
 }
 
-export type Section = "payments" | "attention" | "delivery" | "dlq" | "verify";
+export type Section = "overview" | "payments" | "attention" | "delivery" | "dlq" | "verify";
 
 const STYLE = `
 *{box-sizing:border-box}
@@ -55,7 +55,14 @@ ol.timeline li{background:#fff;border:1px solid #d0d5dd;border-left:4px solid #0
 .search{display:flex;flex-wrap:wrap;gap:.6rem;align-items:center;margin-bottom:1rem}
 `;
 
-function layout(options: { title: string; viewer?: Viewer; section?: Section; body: Html }): Html {
+function layout(options: {
+  title: string;
+  viewer?: Viewer;
+  section?: Section;
+  body: Html;
+  /** Seconds between the script's refreshes of the page's main part (the page works without it). */
+  refresh?: number;
+}): Html {
   const link = (section: Section, href: string, text: string) =>
     html`<li><a href="${href}" ${options.section === section ? html`aria-current="page"` : ""}>${text}</a></li>`;
   return html`<!doctype html>
@@ -69,10 +76,11 @@ function layout(options: { title: string; viewer?: Viewer; section?: Section; bo
 </head>
 <body>
 <header>
-<a class="brand" href="/console/payments">Payments console</a>
+<a class="brand" href="/console">Payments console</a>
 ${
   options.viewer
     ? html`<nav aria-label="Sections"><ul>
+${link("overview", "/console", "Overview")}
 ${link("payments", "/console/payments", "Payments")}
 ${link("attention", "/console/attention", "Needs attention")}
 ${link("delivery", "/console/delivery", "Delivery")}
@@ -84,7 +92,7 @@ ${link("verify", "/console/verify", "Verify read models")}
     : ""
 }
 </header>
-<main>
+<main${options.refresh ? html` data-refresh="${options.refresh}"` : ""}>
 ${options.body}
 </main>
 </body>
@@ -113,7 +121,7 @@ ${problemBox(options.problem)}
 <p>Paste a bearer token. <code>npm run token</code> prints one for the dev stack; a token with
 <code>payments:read</code> can look, one with <code>payments:write</code> can also act.</p>
 <form method="post" action="/console/sign-in" class="search">
-<input type="hidden" name="next" value="${options.next ?? "/console/payments"}">
+<input type="hidden" name="next" value="${options.next ?? "/console"}">
 <label for="token">Bearer token</label>
 <input id="token" name="token" type="password" autocomplete="off" required size="60">
 <button type="submit">Sign in</button>
@@ -458,6 +466,17 @@ for (const t of document.querySelectorAll("time[datetime]")) {
   const d = new Date(t.getAttribute("datetime"));
   if (!Number.isNaN(d.getTime())) { t.title = t.getAttribute("datetime"); t.textContent = d.toLocaleString(); }
 }
+const live = document.querySelector("main[data-refresh]");
+if (live) {
+  setInterval(async () => {
+    try {
+      const response = await fetch(location.href, { headers: { accept: "text/html" } });
+      if (!response.ok) return;
+      const next = new DOMParser().parseFromString(await response.text(), "text/html").querySelector("main[data-refresh]");
+      if (next) live.innerHTML = next.innerHTML;
+    } catch {}
+  }, Number(live.dataset.refresh) * 1000);
+}
 for (const f of document.querySelectorAll("form[action$='/redrive'], form[action$='refund']")) {
   f.addEventListener("submit", () => {
     const b = f.querySelector("button");
@@ -579,4 +598,69 @@ ${
       )}</tbody></table>${last.driftCount > last.drifts.length ? html`<p>The first ${last.drifts.length} of ${last.driftCount}; the CLI's report lists them all.</p>` : ""}`
     : ""
 }`;
+}
+
+/** What the overview shows (SPEC §7): what needs a person, delivery per sink, the DLQ, the newest payments. */
+export interface OverviewFigures {
+  /** Payments flagged for a person, counted up to `cap` (more shows as "cap+"). */
+  readonly attention: { readonly flagged: number; readonly stuck: number; readonly cap: number };
+  readonly sinks: ReadonlyArray<{
+    readonly sink: OutboxSink;
+    readonly lagging: number;
+    readonly failed: number;
+    /** Since when the oldest lagging payment has been behind. */
+    readonly oldestSince?: string;
+  }>;
+  readonly dlqDepth: number;
+  readonly recent: readonly PaymentView[];
+  /** The counts' cap of the delivery lists. */
+  readonly deliveryCap: number;
+}
+
+/**
+ * The console's landing page: whether payments flow and what needs someone, at a glance, refreshed
+ * every 15 s by the page's script (and complete without it).
+ */
+export function overviewPage(options: { viewer: Viewer; figures: OverviewFigures; now: Date }): Html {
+  const { figures, now } = options;
+  const capped = (n: number, cap: number) =>
+    n >= cap ? `${cap.toLocaleString("en")}+` : n.toLocaleString("en");
+  const attention = figures.attention.flagged + figures.attention.stuck;
+  return layout({
+    title: "Overview",
+    viewer: options.viewer,
+    section: "overview",
+    refresh: 15,
+    body: html`<h1>Overview</h1>
+<p class="muted">As of ${time(now.toISOString())}; the page refreshes its figures every 15 s.</p>
+<section aria-labelledby="o-attention"><h2 id="o-attention">Needs attention</h2>
+<p>${
+      attention
+        ? html`<strong>${capped(figures.attention.flagged, figures.attention.cap)}</strong> flagged for a person or underpaid, <strong>${figures.attention.stuck}</strong> open past the reconciler's threshold. <a href="/console/attention">See them</a>.`
+        : "Nothing needs a person: nothing is flagged, underpaid or stuck."
+    }</p></section>
+<section aria-labelledby="o-delivery"><h2 id="o-delivery">Delivery</h2>
+<table aria-labelledby="o-delivery"><thead><tr><th scope="col">Sink</th><th scope="col" class="num">Payments lagging</th><th scope="col">Oldest lagging since</th><th scope="col" class="num">Failed deliveries</th></tr></thead><tbody>
+${figures.sinks.map(
+  (s) =>
+    html`<tr><td>${s.sink}</td><td class="num">${capped(s.lagging, figures.deliveryCap)}</td><td>${s.oldestSince ? html`${formatAge(s.oldestSince, now)} (${time(s.oldestSince)})` : "none"}</td><td class="num">${capped(s.failed, figures.deliveryCap)}</td></tr>`,
+)}
+</tbody></table>
+<p>${figures.sinks.every((s) => s.lagging === 0 && s.failed === 0) ? "Every sink is current." : html`Some payments are behind: <a href="/console/delivery">Delivery</a>.`}</p></section>
+<section aria-labelledby="o-dlq"><h2 id="o-dlq">Order DLQ</h2>
+<p>${figures.dlqDepth ? html`<strong>${figures.dlqDepth}</strong> message(s) in the order DLQ: <a href="/console/dlq">look and redrive</a>.` : "The order DLQ is empty."}</p></section>
+<section aria-labelledby="o-recent"><h2 id="o-recent">${figures.recent.length === 1 ? "The most recent payment" : `The ${figures.recent.length || ""} most recent payments`.replace("  ", " ")}</h2>
+${
+  figures.recent.length
+    ? html`<table aria-labelledby="o-recent"><thead><tr><th scope="col">Payment</th><th scope="col">Order</th><th scope="col">Status</th><th scope="col" class="num">Amount</th><th scope="col">Provider</th><th scope="col">Created</th></tr></thead><tbody>
+${figures.recent.map(
+  (v) =>
+    html`<tr><td><a href="/console/payments/${v.paymentId}"><code>${v.paymentId}</code></a></td><td><code>${v.orderId}</code></td><td>${statusBadge(v)}</td><td class="num">${formatMoney(v.amount, v.currency)}</td><td>${v.provider}</td><td>${formatAge(v.createdAt, now)}</td></tr>`,
+)}
+</tbody></table>`
+    : html`<p>No payment has been made today or yesterday.</p>`
+}</section>
+<section aria-labelledby="o-charts"><h2 id="o-charts">Payments by outcome, approval rate, volume, webhooks</h2>
+<p>Not on this page yet: these figures need a metrics read model, which the service does not keep yet. The CloudWatch dashboard <code>payments-&lt;stage&gt;</code> shows them from the functions' metrics.</p></section>`,
+  });
 }
