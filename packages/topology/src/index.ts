@@ -47,7 +47,12 @@ export const readModelTable = {
       sortKey: "gsi3sk",
       projection: ["version", "reconcileAttempts"],
     },
-    /** Payments by provider and day of creation, for `npm run reconcile` over a window. Keys only. */
+    /**
+     * Payments by provider and day of creation, for `npm run reconcile` over a window and the
+     * console's newest payments. Keys only. A day's key is spread over {@link createdPaymentShards}
+     * partitions (`created#<provider>#<day>#<shard>`): one partition takes ~1,000 writes a second,
+     * and a peak puts every payment of the day under one provider.
+     */
     byCreated: { partitionKey: "gsi4pk", sortKey: "gsi4sk", projection: "keys-only" },
     /**
      * Payments a person must look at (SPEC §6.1), sparse: flagged `needs_attention`, `unmatched` or
@@ -56,6 +61,9 @@ export const readModelTable = {
     byAttention: { partitionKey: "gsi5pk", sortKey: "gsi5sk", projection: "keys-only" },
   },
 } as const satisfies TableDefinition;
+
+/** How many partitions a provider's day spreads over in the by-creation index (each is queried). */
+export const createdPaymentShards = 16;
 
 /** How many partitions the open-payments index spreads over (each is queried on every run). */
 export const openPaymentShards = 4;

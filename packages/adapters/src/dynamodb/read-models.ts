@@ -14,7 +14,12 @@ import {
 import { unmarshall } from "@aws-sdk/util-dynamodb";
 import { formatMinorUnits, isOpenPayment, type PaymentView, type RecordedEvent } from "@payments/core";
 import { Provider } from "@payments/events";
-import { openPaymentShards, readModelTable, transactionLogTable } from "@payments/topology";
+import {
+  createdPaymentShards,
+  openPaymentShards,
+  readModelTable,
+  transactionLogTable,
+} from "@payments/topology";
 import { pageKeyFrom, pageKeyText } from "./page-keys";
 
 /**
@@ -141,9 +146,27 @@ export function needsAPerson(view: Pick<PaymentView, "flags" | "status">): boole
 
 /** The shard of the open-payments index a payment lives in: a stable hash of its id. */
 export function openShardOf(paymentId: string): number {
+  return hashOf(paymentId) % openPaymentShards;
+}
+
+/** The by-creation index's partition key of a payment: its provider, day and shard. */
+export function createdKeyOf(view: Pick<PaymentView, "paymentId" | "provider" | "createdAt">): string {
+  return `created#${view.provider}#${view.createdAt.slice(0, 10)}#${hashOf(view.paymentId) % createdPaymentShards}`;
+}
+
+/**
+ * Every partition of a provider's day in the by-creation index, the unsharded key written before
+ * the index was spread (2026-12-06) included.
+ */
+const createdKeysOf = (provider: string, day: string) => [
+  `created#${provider}#${day}`,
+  ...Array.from({ length: createdPaymentShards }, (_, shard) => `created#${provider}#${day}#${shard}`),
+];
+
+function hashOf(text: string): number {
   let hash = 0;
-  for (const char of paymentId) hash = (hash * 31 + char.charCodeAt(0)) >>> 0;
-  return hash % openPaymentShards;
+  for (const char of text) hash = (hash * 31 + char.charCodeAt(0)) >>> 0;
+  return hash;
 }
 
 export interface DeclineRecord {
@@ -356,7 +379,7 @@ export function createReadModelStore(options: {
                   [byAttention.sortKey]: `${view.updatedAt}#${view.paymentId}`,
                 }
               : {}),
-          [byCreated.partitionKey]: `created#${view.provider}#${view.createdAt.slice(0, 10)}`,
+          [byCreated.partitionKey]: createdKeyOf(view),
           [byCreated.sortKey]: `${view.createdAt}#${view.paymentId}`,
         },
         "version",
@@ -412,7 +435,7 @@ export function createReadModelStore(options: {
     async paymentsCreated({ provider, since, until }) {
       const ids: string[] = [];
       const lastDay = new Date(until.getTime() - 1).toISOString().slice(0, 10);
-      for (let day = since.toISOString().slice(0, 10); day <= lastDay; day = nextDay(day)) {
+      const inPartition = async (key: string) => {
         let ExclusiveStartKey: Record<string, unknown> | undefined;
         do {
           const page = await doc.send(
@@ -422,7 +445,7 @@ export function createReadModelStore(options: {
               KeyConditionExpression: "#pk = :pk AND #sk BETWEEN :from AND :to",
               ExpressionAttributeNames: { "#pk": byCreated.partitionKey, "#sk": byCreated.sortKey },
               ExpressionAttributeValues: {
-                ":pk": `created#${provider}#${day}`,
+                ":pk": key,
                 ":from": since.toISOString(),
                 // Everything created before `until`: "#" sorts after every digit of a time.
                 ":to": until.toISOString(),
@@ -434,20 +457,22 @@ export function createReadModelStore(options: {
             ids.push(String(item[readModelTable.partitionKey]).slice("payment#".length));
           ExclusiveStartKey = page.LastEvaluatedKey;
         } while (ExclusiveStartKey);
-      }
+      };
+      for (let day = since.toISOString().slice(0, 10); day <= lastDay; day = nextDay(day))
+        await Promise.all(createdKeysOf(provider, day).map(inPartition));
       return ids;
     },
     async recentPaymentIds(limit, now) {
       const today = now.toISOString().slice(0, 10);
       const yesterday = new Date(now.getTime() - 86_400_000).toISOString().slice(0, 10);
-      const newest = async (provider: string, day: string) => {
+      const newest = async (key: string) => {
         const { Items = [] } = await doc.send(
           new QueryCommand({
             TableName: options.tableName,
             IndexName: "byCreated",
             KeyConditionExpression: "#pk = :pk",
             ExpressionAttributeNames: { "#pk": byCreated.partitionKey },
-            ExpressionAttributeValues: { ":pk": `created#${provider}#${day}` },
+            ExpressionAttributeValues: { ":pk": key },
             ScanIndexForward: false,
             Limit: limit,
           }),
@@ -457,11 +482,14 @@ export function createReadModelStore(options: {
           paymentId: String(item[readModelTable.partitionKey]).slice("payment#".length),
         }));
       };
-      const found = (
-        await Promise.all(
-          Provider.options.flatMap((provider) => [newest(provider, today), newest(provider, yesterday)]),
-        )
-      ).flat();
+      // The newest of each partition of a day, then the newest of those; yesterday only when today
+      // has fewer than `limit`.
+      const ofDay = async (day: string) =>
+        (
+          await Promise.all(Provider.options.flatMap((provider) => createdKeysOf(provider, day)).map(newest))
+        ).flat();
+      const found = await ofDay(today);
+      if (found.length < limit) found.push(...(await ofDay(yesterday)));
       return found
         .sort((a, b) => (a.at < b.at ? 1 : a.at > b.at ? -1 : 0))
         .slice(0, limit)
