@@ -162,6 +162,15 @@ describe("npm run dev", () => {
             : undefined,
         { timeoutMs: 30_000, what: "order-status's log line with the trace id" },
       );
+      // The spans the dev stack would send, one line each: the API's requests and order-status's work.
+      const spans = output()
+        .split("\n")
+        .filter((line) => line.startsWith(`[span] trace=${traceId} `));
+      for (const name of ["POST /payments ", "order-status "])
+        expect(
+          spans.some((line) => line.includes(name)),
+          `a span line for ${name.trim()}`,
+        ).toBe(true);
 
       // From the order queue: a message's `traceparent` attribute is continued; without one, a trace
       // is started for the message.
@@ -208,6 +217,11 @@ describe("npm run dev", () => {
       for (const t of started) expect(t).toMatch(TRACEPARENT);
       expect(new Set(started.map((t) => t.split("-")[1])).size).toBe(1);
       expect(started[0]!.split("-")[1]).not.toBe(given);
+      expect(output()).toMatch(
+        new RegExp(
+          `\\[span\\] trace=${given} span=[0-9a-f]{16} process-payment \\d+ ms orderId=ord-dev-trace-given`,
+        ),
+      );
       doc.destroy();
       sqs.destroy();
     } finally {

@@ -29,6 +29,8 @@ import { startFunctionDrivers } from "./functions";
 // One line per invocation from the drivers; the functions' own logs from warnings up, no EMF metrics
 // documents (set these to see them).
 process.env.POWERTOOLS_LOG_LEVEL ??= "WARN";
+// The spans the functions would send to a tracer on AWS, one line each (SPEC §5's trace context).
+process.env.DEV_SPAN_LOG ??= "1";
 process.env.POWERTOOLS_METRICS_DISABLED ??= "true";
 
 const { values } = parseArgs({ options: { fresh: { type: "boolean", default: false } } });

@@ -8,7 +8,7 @@ import type { RequestIdVariables } from "hono/request-id";
 import { ulid } from "ulid";
 import type { z } from "zod";
 import type { PaymentService, RequestContext } from "../payments/payment-service";
-import { continueTrace } from "../shared/trace";
+import { continueTrace, logSpan } from "../shared/trace";
 import { type AuthVariables, bearerJwt, callerOf, type ExpectedClaims, requireScope } from "./auth";
 import type { IdempotentRunner, StoredResponse } from "./idempotency";
 import {
@@ -60,12 +60,18 @@ export const invalid = (result: { success: boolean; error?: { issues: readonly z
 function requestContext(c: Context<ApiEnv>): RequestContext {
   const given = c.req.header("x-correlation-id");
   const correlationId = given && /^[\x21-\x7e]{1,128}$/.test(given) ? given : c.get("requestId");
-  return {
-    correlationId,
-    causationId: c.get("requestId"),
-    source: "api",
-    traceparent: continueTrace(c.req.header("traceparent")),
-  };
+  return { correlationId, causationId: c.get("requestId"), source: "api", traceparent: traceOf(c) };
+}
+
+/** The request's trace: continued or started once per request (its span, in the logs under npm run dev). */
+const traces = new WeakMap<Context<ApiEnv>, string>();
+function traceOf(c: Context<ApiEnv>): string {
+  let traceparent = traces.get(c);
+  if (!traceparent) {
+    traceparent = continueTrace(c.req.header("traceparent"));
+    traces.set(c, traceparent);
+  }
+  return traceparent;
 }
 
 /**
@@ -94,6 +100,19 @@ export function paymentRoutes(deps: PaymentRoutesDeps) {
 
   /** Runs a command once per Idempotency-Key (when the caller sent one), else once. */
   async function once(c: Context<ApiEnv>, route: string, body: unknown, run: () => Promise<StoredResponse>) {
+    const started = Date.now();
+    try {
+      return await onceUntraced(c, route, body, run);
+    } finally {
+      logSpan(route, traces.get(c), started, { status: c.res?.status });
+    }
+  }
+  async function onceUntraced(
+    c: Context<ApiEnv>,
+    route: string,
+    body: unknown,
+    run: () => Promise<StoredResponse>,
+  ) {
     const key = c.req.header("idempotency-key");
     const guarded = async () => {
       try {

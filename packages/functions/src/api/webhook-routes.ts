@@ -18,7 +18,7 @@ import {
   stripeNotification,
   type WebhookService,
 } from "../payments/webhook-service";
-import { continueTrace, traceIdOf } from "../shared/trace";
+import { continueTrace, logSpan, traceIdOf } from "../shared/trace";
 import { problem, problemResponse } from "./problem";
 
 export interface WebhookSecrets {
@@ -118,9 +118,11 @@ export function webhookRoutes(deps: WebhookRoutesDeps) {
 
   /** Records a verified notice; a `traceparent` the provider sent is continued, else one is started. */
   async function record(provider: string, n: Notification, given?: string): Promise<NotificationOutcome> {
+    const started = Date.now();
     const traceparent = continueTrace(given);
     const outcome = await deps.webhooks().record(n, metadataFor(provider, n.dedupeKey, traceparent));
     log(provider, outcome, n.reference, traceparent);
+    logSpan(`webhook ${provider}`, traceparent, started, { outcome: outcome.kind });
     if (outcome.kind === "unapplied" && deps.metrics) {
       deps.metrics.addMetric("ProviderNoticesUnapplied", MetricUnit.Count, 1);
     }

@@ -6,7 +6,7 @@ import type { Context, SQSEvent, SQSRecord } from "aws-lambda";
 import { Resource } from "sst";
 import { lazy } from "../shared/lazy";
 import { logger, metrics, withColdStartMetric } from "../shared/observability";
-import { traceIdOf } from "../shared/trace";
+import { logSpan, traceIdOf } from "../shared/trace";
 import { createOrderStatusWriter } from "./order-status";
 
 const writer = lazy(() => {
@@ -21,8 +21,13 @@ const writer = lazy(() => {
 const processor = new BatchProcessor(EventType.SQS);
 
 async function recordHandler(record: SQSRecord): Promise<void> {
+  const started = Date.now();
   const message = JSON.parse(record.body);
   const outcome = await writer()(message);
+  logSpan("order-status", message?.detail?.metadata?.traceparent, started, {
+    type: message?.["detail-type"],
+    outcome: outcome.outcome,
+  });
   // The trace the event was appended in (SPEC §5): one line per outcome carries its id.
   const fields = {
     messageId: record.messageId,

@@ -16,7 +16,7 @@ import {
   InvalidCurrencyError,
 } from "@payments/core";
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
-import { continueTrace, traceIdOf } from "../shared/trace";
+import { continueTrace, logSpan, traceIdOf } from "../shared/trace";
 import { MalformedMessageError, type PaymentRequest, parseOrderMessage } from "./order-message";
 import type { OrderOutcome } from "./process-order";
 
@@ -80,7 +80,9 @@ export function createBatchHandler(deps: BatchHandlerDeps) {
     }
     const context = { ...ids, orderId: request.orderId };
     try {
+      const started = Date.now();
       const outcome = await deps.processOrder()({ ...request, traceparent }, record.messageId);
+      logSpan("process-payment", traceparent, started, { orderId: request.orderId, outcome: outcome.kind });
       const withPayment = { ...context, paymentId: outcome.paymentId, outcome: outcome.kind };
       switch (outcome.kind) {
         case "captured":

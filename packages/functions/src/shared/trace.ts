@@ -22,6 +22,27 @@ export function continueTrace(given: string | undefined, startFrom?: string): st
   return `00-${traceId}-${span}-01`;
 }
 
+/**
+ * One line per span this service would send to a tracer, under `npm run dev` (`DEV_SPAN_LOG=1`):
+ * `[span] trace=<id> span=<id> <name> <ms> ms <attributes>`. On AWS nothing is written here.
+ */
+export function logSpan(
+  name: string,
+  traceparent: string | undefined,
+  startedAt: number,
+  attributes: Readonly<Record<string, string | number | undefined>> = {},
+): void {
+  if (process.env.DEV_SPAN_LOG !== "1" || !traceparent) return;
+  const [, traceId, spanId] = traceparent.split("-");
+  const extra = Object.entries(attributes)
+    .filter(([, value]) => value !== undefined)
+    .map(([key, value]) => ` ${key}=${value}`)
+    .join("");
+  process.stdout.write(
+    `[span] trace=${traceId} span=${spanId} ${name} ${Date.now() - startedAt} ms${extra}\n`,
+  );
+}
+
 /** The trace id of a well-formed traceparent (what the logs carry); nothing for anything else. */
 export function traceIdOf(traceparent: string | undefined): string | undefined {
   const parsed = traceparent?.trim().toLowerCase();
