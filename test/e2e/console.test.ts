@@ -198,6 +198,12 @@ describe("the operations console, in Chromium against npm run dev", () => {
       await page.goto(`${dev.stack.consoleUrl}/delivery`);
       expect(await page.locator("main").innerText()).toContain(paymentId);
       await check(page, "delivery-lagging");
+      // The overview shows Kafka behind: a payment lagging (or failed), with the oldest's age.
+      const kafkaRow = page.locator("#o-delivery ~ table tbody tr", { hasText: "kafka" });
+      await page.goto(dev.stack.consoleUrl);
+      const cells = await kafkaRow.locator("td").allInnerTexts();
+      expect(Number(cells[1]) + Number(cells[3])).toBeGreaterThan(0);
+      await check(page, "overview-kafka-lagging");
     } finally {
       broker.helper!.start(stopped);
     }
@@ -224,6 +230,11 @@ describe("the operations console, in Chromium against npm run dev", () => {
     await page.goto(`${dev.stack.consoleUrl}/delivery`);
     expect(await page.locator("main").innerText()).not.toContain(paymentId);
     await check(page, "delivery");
+    // And the overview says every sink is current again.
+    await page.goto(dev.stack.consoleUrl);
+    expect(
+      await page.locator("#o-delivery ~ table tbody tr", { hasText: "kafka" }).locator("td").allInnerTexts(),
+    ).toEqual(["kafka", "0", "none", "0"]);
     await context.close();
   }, 300_000);
 
