@@ -15,6 +15,8 @@ export default $config({
     };
   },
   async run() {
+    // Before any function is created: every one gets active tracing (X-Ray).
+    (await import("./stacks/tracing")).traceEveryFunction();
     const storage = await import("./stacks/storage");
     const secrets = await import("./stacks/secrets");
     const queues = await import("./stacks/queues");

@@ -37,6 +37,11 @@ export interface ColdStartRow {
   readonly bytes: number;
   /** Per Node measured, as in {@link ColdStartResult.nodes}: median over rounds of a fresh `node` importing the bundle, minus a fresh bare `node`. */
   readonly importMs: readonly number[];
+  /**
+   * On the runtime's Node, with active tracing on (POWERTOOLS_TRACE_ENABLED, as stacks/ sets it):
+   * the X-Ray SDK is loaded, through Powertools' Tracer. Same rounds, minus the same bare `node`.
+   */
+  readonly tracedImportMs: number;
   readonly watched: readonly string[];
   readonly unwanted: readonly string[];
 }
@@ -158,6 +163,8 @@ export async function runColdStartBench(options: {
 
   const bare: number[][] = runtimes.map(() => []);
   const imports = new Map<string, number[][]>(bundles.map((b) => [b.name, runtimes.map(() => [])]));
+  const traced = new Map<string, number[]>(bundles.map((b) => [b.name, []]));
+  const tracingEnv = { ...env, POWERTOOLS_TRACE_ENABLED: "true", AWS_XRAY_CONTEXT_MISSING: "IGNORE_ERROR" };
   // Rounds interleave every bundle and every Node, so that a slow moment of the machine is shared.
   for (let round = 0; round < options.rounds; round++) {
     for (const [i, runtime] of runtimes.entries()) {
@@ -173,6 +180,16 @@ export async function runColdStartBench(options: {
             ),
           );
     }
+    for (const b of bundles)
+      traced
+        .get(b.name)!
+        .push(
+          timeNode(
+            runtimes[0]!.execPath,
+            ["--input-type=module", "-e", `await import(${JSON.stringify(b.files[0])})`],
+            tracingEnv,
+          ),
+        );
   }
   const nodes = runtimes.map((runtime, i) => ({ ...runtime, bareNodeMs: median(bare[i]!) }));
   const rows = bundles.map((b) => {
@@ -182,6 +199,7 @@ export async function runColdStartBench(options: {
       name: b.name,
       bytes: b.bytes,
       importMs: nodes.map((node, i) => median(imports.get(b.name)![i]!) - node.bareNodeMs),
+      tracedImportMs: median(traced.get(b.name)!) - nodes[0]!.bareNodeMs,
       watched,
       unwanted: (NEVER[b.name as keyof typeof NEVER] ?? []).filter(has),
     };

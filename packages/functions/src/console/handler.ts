@@ -12,7 +12,7 @@ import { replayProjections } from "../projector/replay";
 import { reconcilerConfigFromEnv } from "../reconciler/reconciler";
 import { createReconcileWiring } from "../reconciler/wiring";
 import { lazy } from "../shared/lazy";
-import { logger, withColdStartMetric } from "../shared/observability";
+import { logger, traced, withColdStartMetric } from "../shared/observability";
 import { createConsoleApp } from "./app";
 import { createOrderDlq } from "./order-dlq";
 
@@ -43,7 +43,7 @@ export const consoleApp = createConsoleApp({
   redriveDeliveries: () => redrive(relay.relay(), { failed: true, batchSize: relay.config.batchSize }),
   orderDlq: lazy(() =>
     createOrderDlq({
-      sqs: new SQSClient({}),
+      sqs: traced(new SQSClient({})),
       dlqUrl: Resource.OrderDlq.url,
       queueUrl: Resource.OrderQueue.url,
       notes: createOrderFailureNotes({ client: relay.dynamodb(), tableName: Resource.ReadModels.name }),

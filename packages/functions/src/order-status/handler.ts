@@ -5,12 +5,12 @@ import { createDynamoEventStore } from "@payments/adapters/dynamodb";
 import type { Context, SQSEvent, SQSRecord } from "aws-lambda";
 import { Resource } from "sst";
 import { lazy } from "../shared/lazy";
-import { logger, metrics, withColdStartMetric } from "../shared/observability";
+import { logger, metrics, traced, withColdStartMetric } from "../shared/observability";
 import { logSpan, traceIdOf } from "../shared/trace";
 import { createOrderStatusWriter } from "./order-status";
 
 const writer = lazy(() => {
-  const client = new DynamoDBClient({});
+  const client = traced(new DynamoDBClient({}));
   return createOrderStatusWriter({
     store: createDynamoEventStore({ client, tableName: Resource.EventStore.name }),
     client,

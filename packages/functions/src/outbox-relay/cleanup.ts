@@ -3,14 +3,17 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { createOutboxDeliveries } from "@payments/adapters/dynamodb";
 import { Resource } from "sst";
 import { lazy } from "../shared/lazy";
-import { logger, metrics, withColdStartMetric } from "../shared/observability";
+import { logger, metrics, traced, withColdStartMetric } from "../shared/observability";
 import { cleanupResolvedFailures } from "./cleanup-job";
 import { outboxConfig } from "./config";
 
 // The delivery table only: the cleanup publishes nothing, so it bundles neither Kafka nor EventBridge.
 const config = outboxConfig();
 const deliveries = lazy(() =>
-  createOutboxDeliveries({ client: new DynamoDBClient({}), tableName: Resource.OutboxDeliveries.name }),
+  createOutboxDeliveries({
+    client: traced(new DynamoDBClient({})),
+    tableName: Resource.OutboxDeliveries.name,
+  }),
 );
 
 /** The cleanup job (daily, SPEC §5). */

@@ -4,7 +4,7 @@ import { SQSClient } from "@aws-sdk/client-sqs";
 import type { Context } from "aws-lambda";
 import { Resource } from "sst";
 import { lazy } from "../shared/lazy";
-import { logger, metrics, withColdStartMetric } from "../shared/observability";
+import { logger, metrics, traced, withColdStartMetric } from "../shared/observability";
 import type { Relay, SweepReport } from "./relay";
 import { type DrainReport, drainStreamFailures } from "./stream-failures";
 import { createRelayWiring } from "./wiring";
@@ -51,7 +51,7 @@ export function createSweeperHandler(deps: {
 }
 
 const wiring = createRelayWiring();
-const sqs = lazy(() => new SQSClient({}));
+const sqs = lazy(() => traced(new SQSClient({})));
 const streams = lazy(() => new DynamoDBStreamsClient({}));
 
 export const handler = withColdStartMetric(

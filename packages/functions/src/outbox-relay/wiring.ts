@@ -4,6 +4,7 @@ import { createDynamoEventStore, createOutboxDeliveries } from "@payments/adapte
 import { createEventBridgePublisher, createKafkaPublisher, kafkaSasl } from "@payments/adapters/outbox";
 import { Resource } from "sst";
 import { lazy } from "../shared/lazy";
+import { traced } from "../shared/observability";
 import { outboxConfig } from "./config";
 import { createRelay } from "./relay";
 
@@ -16,13 +17,13 @@ export { outboxConfig, positiveInteger } from "./config";
  */
 export function createRelayWiring(env: NodeJS.ProcessEnv = process.env) {
   const config = outboxConfig(env);
-  const dynamodb = lazy(() => new DynamoDBClient({}));
+  const dynamodb = lazy(() => traced(new DynamoDBClient({})));
   const deliveries = lazy(() =>
     createOutboxDeliveries({ client: dynamodb(), tableName: Resource.OutboxDeliveries.name }),
   );
   const publishers = lazy(() => [
     createEventBridgePublisher({
-      client: new EventBridgeClient({}),
+      client: traced(new EventBridgeClient({})),
       busName: Resource.PaymentsBus.name,
       source: config.source,
     }),

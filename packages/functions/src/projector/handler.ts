@@ -2,11 +2,11 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { createDynamoEventStore, createReadModelStore } from "@payments/adapters/dynamodb";
 import { Resource } from "sst";
 import { lazy } from "../shared/lazy";
-import { logger, withColdStartMetric } from "../shared/observability";
+import { logger, traced, withColdStartMetric } from "../shared/observability";
 import { createProjector, createProjectorHandler } from "./project";
 
 // Its own clients, not the payment flow's wiring: the projector never charges, so it bundles no Stripe.
-const dynamodb = lazy(() => new DynamoDBClient({}));
+const dynamodb = lazy(() => traced(new DynamoDBClient({})));
 const projector = lazy(() =>
   createProjector({
     store: createDynamoEventStore({ client: dynamodb(), tableName: Resource.EventStore.name }),

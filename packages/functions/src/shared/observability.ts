@@ -9,6 +9,21 @@ export const metrics = new Metrics({
   serviceName: metricsNamespace.service,
 });
 
+/**
+ * Powertools' Tracer (X-Ray, SPEC §8), loaded only when active tracing is on: stacks/ turns it on
+ * with POWERTOOLS_TRACE_ENABLED beside the functions' active tracing, and the X-Ray SDK is not
+ * evaluated otherwise (`npm run bench -- --only coldstart` reports what it adds to each import).
+ */
+export const tracer =
+  process.env.POWERTOOLS_TRACE_ENABLED === "true"
+    ? new (await import("@aws-lambda-powertools/tracer")).Tracer({ serviceName: metricsNamespace.service })
+    : undefined;
+
+/** An AWS SDK v3 client whose requests are X-Ray subsegments when tracing is on; as it is otherwise. */
+export function traced<T>(client: T): T {
+  return tracer ? tracer.captureAWSv3Client(client) : client;
+}
+
 let cold = true;
 
 /**

@@ -15,6 +15,7 @@ import { createSavedMethods } from "../payments/saved-methods";
 import { createWebhookService } from "../payments/webhook-service";
 import { createOrderProcessor } from "../process-payment/process-order";
 import { lazy } from "./lazy";
+import { traced } from "./observability";
 
 const ulid = monotonicFactory();
 
@@ -29,7 +30,7 @@ export function createWiring(options: {
   /** The DynamoDB client to use instead of a plain one (the bench's, which counts what it sends). */
   dynamodb?: () => DynamoDBClient;
 }) {
-  const dynamodb = lazy(options.dynamodb ?? (() => new DynamoDBClient({})));
+  const dynamodb = lazy(options.dynamodb ?? (() => traced(new DynamoDBClient({}))));
   const store = lazy(() =>
     createDynamoEventStore({ client: dynamodb(), tableName: Resource.EventStore.name }),
   );
