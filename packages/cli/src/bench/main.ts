@@ -339,6 +339,12 @@ function cpuReport(r: ProcessorCpuResult): string {
     "| --- | ---: | ---: | --- |",
     `| DynamoDB requests | ${fmt(totalRequests, 2)} | ≤ 6 | ${totalRequests <= 6 ? "met" : "**not met**"} |`,
     `| write request units, as AWS bills them (transactional items twice) | ${fmt(r.billedWriteUnitsPerPayment, 2)} | ≤ 10 | ${r.billedWriteUnitsPerPayment <= 10 ? "met" : "**not met**"} |`,
+    "",
+    `Items written over 1 KB, per payment: ${
+      Object.entries(r.oversizedPerPayment)
+        .map(([kind, o]) => `${kind} ${fmt(o.perPayment, 2)} (largest ${o.largestBytes} bytes)`)
+        .join(", ") || "none"
+    }.`,
   ].join("\n");
 }
 

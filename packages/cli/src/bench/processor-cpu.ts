@@ -3,10 +3,11 @@ import diagnostics from "node:diagnostics_channel";
 import type { ClientRequest } from "node:http";
 import { Session } from "node:inspector/promises";
 import { createInterface } from "node:readline";
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { type AttributeValue, DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { marshall } from "@aws-sdk/util-dynamodb";
 import { LOCAL_CREDENTIALS, LOCAL_REGION, type LocalStack, linkedEnvironment } from "@payments/local";
 import type { Context, SQSEvent } from "aws-lambda";
-import { writeUnits as billedUnits } from "./write-units";
+import { writeUnits as billedUnits, itemSizeBytes } from "./write-units";
 
 export interface ProcessorCpuResult {
   readonly payments: number;
@@ -27,6 +28,8 @@ export interface ProcessorCpuResult {
    * counts as a write). DynamoDB Local does not double transactional writes.
    */
   readonly billedWriteUnitsPerPayment: number;
+  /** Items over 1 KB (each billed a unit more, twice in a transaction), per payment, by kind. */
+  readonly oversizedPerPayment: Readonly<Record<string, { perPayment: number; largestBytes: number }>>;
   readonly outcomes: Record<string, number>;
 }
 
@@ -111,8 +114,30 @@ export async function runProcessorCpuBench(
     let billedWriteUnits = 0;
     type Written = { Item?: Record<string, import("@aws-sdk/client-dynamodb").AttributeValue> };
     /** One item's billed units: by its size when the request carries it (a Put), else 1 (updates of small items). */
-    const unitsOf = (written: Written | undefined, transactional: boolean) =>
-      written?.Item ? billedUnits(written.Item, { transactional }) : transactional ? 2 : 1;
+    /** Items written over 1 KB, by what they are (an event's type, or the item's sort key's kind). */
+    const oversized: Record<string, { count: number; largest: number }> = {};
+    const TYPES = new Set(["S", "N", "B", "SS", "NS", "BS", "M", "L", "NULL", "BOOL"]);
+    /** The item as DynamoDB sizes it: the document client's requests carry it unmarshalled here. */
+    const attributeValues = (item: Record<string, unknown>) =>
+      Object.values(item).every(
+        (v) =>
+          v !== null && typeof v === "object" && Object.keys(v).length === 1 && TYPES.has(Object.keys(v)[0]!),
+      )
+        ? (item as Record<string, AttributeValue>)
+        : marshall(item, { removeUndefinedValues: true, convertClassInstanceToMap: true });
+    const unitsOf = (written: Written | undefined, transactional: boolean) => {
+      if (!written?.Item) return transactional ? 2 : 1;
+      const item = attributeValues(written.Item as Record<string, unknown>);
+      const bytes = itemSizeBytes(item);
+      if (bytes > 1024) {
+        const kind = item.type?.S ?? item.sk?.S?.split("#")[0] ?? "item";
+        oversized[kind] ??= { count: 0, largest: 0 };
+        const seen = oversized[kind];
+        seen.count += 1;
+        seen.largest = Math.max(seen.largest, bytes);
+      }
+      return billedUnits(item, { transactional });
+    };
     const client = new DynamoDBClient({
       region: LOCAL_REGION,
       credentials: LOCAL_CREDENTIALS,
@@ -227,6 +252,8 @@ export async function runProcessorCpuBench(
     for (const key of Object.keys(waiting)) delete waiting[key];
     writeUnits = 0;
     readUnits = 0;
+    billedWriteUnits = 0;
+    for (const kind of Object.keys(oversized)) delete oversized[kind];
 
     log(`processor CPU: ${payments} payments, process.cpuUsage around the handler…`);
     const cpu = process.cpuUsage();
@@ -278,6 +305,12 @@ export async function runProcessorCpuBench(
       writeUnitsPerPayment,
       readUnitsPerPayment,
       billedWriteUnitsPerPayment,
+      oversizedPerPayment: Object.fromEntries(
+        Object.entries(oversized).map(([kind, o]) => [
+          kind,
+          { perPayment: perPayment(o.count), largestBytes: o.largest },
+        ]),
+      ),
       outcomes,
     };
   } finally {
