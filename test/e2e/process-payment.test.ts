@@ -582,7 +582,16 @@ describe("process-payment on the real queue, through the SQS driver", () => {
       .calls()
       .filter((c) => c.orderId === order && c.path.endsWith("/confirm") && c.status === 200);
     expect(confirmed).toHaveLength(1);
-    expect(conflicts.every((c) => c.idempotencyKey === confirmed[0]!.idempotencyKey)).toBe(true);
+    // Every 409 was for a key of this payment's own steps: the confirm in flight, or its intent's
+    // create when both deliveries reach Stripe at once (a CI run had a 409 that was not the
+    // confirm's). Either way, one intent and one charge (above).
+    const paymentId = payment!.events[0]!.paymentId;
+    const ownKey = new RegExp(`^${paymentId}:(create|confirm)$`);
+    expect(
+      conflicts
+        .filter((c) => !ownKey.test(c.idempotencyKey ?? ""))
+        .map((c) => `${c.path} key=${c.idempotencyKey}`),
+    ).toEqual([]);
     const winner = seen.find((s) => !s.failed && s.receiveCount === "1");
     const overlapping = seen.filter((s) => s.failed && winner && s.from < winner.to && winner.from < s.to);
     expect(overlapping.length).toBeGreaterThan(0);
