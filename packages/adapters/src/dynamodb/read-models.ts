@@ -163,6 +163,10 @@ const createdKeysOf = (provider: string, day: string) => [
   ...Array.from({ length: createdPaymentShards }, (_, shard) => `created#${provider}#${day}#${shard}`),
 ];
 
+/** The payment id of a read-model item (its partition key is `payment#<id>`). */
+const paymentIdOf = (item: Record<string, unknown>) =>
+  String(item[readModelTable.partitionKey]).slice("payment#".length);
+
 function hashOf(text: string): number {
   let hash = 0;
   for (const char of text) hash = (hash * 31 + char.charCodeAt(0)) >>> 0;
@@ -290,20 +294,29 @@ export function createReadModelStore(options: {
     return typeof Item?.stripeCustomerId === "string" ? Item.stripeCustomerId : undefined;
   }
 
-  /** One list of the sparse byAttention index, newest first: payment ids. */
-  async function attentionList(list: "attention" | "review", limit: number): Promise<string[]> {
+  /** The `limit` last items of one partition of a keys-only index (sort key descending). */
+  async function newestOf(
+    index: "byAttention" | "byCreated",
+    key: string,
+    limit: number,
+  ): Promise<Record<string, unknown>[]> {
     const { Items = [] } = await doc.send(
       new QueryCommand({
         TableName: options.tableName,
-        IndexName: "byAttention",
+        IndexName: index,
         KeyConditionExpression: "#pk = :pk",
-        ExpressionAttributeNames: { "#pk": byAttention.partitionKey },
-        ExpressionAttributeValues: { ":pk": list },
+        ExpressionAttributeNames: { "#pk": readModelTable.indexes[index].partitionKey },
+        ExpressionAttributeValues: { ":pk": key },
         ScanIndexForward: false,
         Limit: limit,
       }),
     );
-    return Items.map((item) => String(item[readModelTable.partitionKey]).slice("payment#".length));
+    return Items;
+  }
+
+  /** One list of the sparse byAttention index, newest first: payment ids. */
+  async function attentionList(list: "attention" | "review", limit: number): Promise<string[]> {
+    return (await newestOf("byAttention", list, limit)).map(paymentIdOf);
   }
 
   async function guardedPut(
@@ -401,7 +414,7 @@ export function createReadModelStore(options: {
       return Items.map((item) => {
         const sortKey = String(item[byOpen.sortKey]);
         return {
-          paymentId: String(item[readModelTable.partitionKey]).slice("payment#".length),
+          paymentId: paymentIdOf(item),
           version: Number(item.version),
           attempts: Number(item.reconcileAttempts ?? 0),
           dueFrom: sortKey.slice(0, sortKey.indexOf("#")),
@@ -453,8 +466,7 @@ export function createReadModelStore(options: {
               ExclusiveStartKey,
             }),
           );
-          for (const item of page.Items ?? [])
-            ids.push(String(item[readModelTable.partitionKey]).slice("payment#".length));
+          for (const item of page.Items ?? []) ids.push(paymentIdOf(item));
           ExclusiveStartKey = page.LastEvaluatedKey;
         } while (ExclusiveStartKey);
       };
@@ -465,23 +477,11 @@ export function createReadModelStore(options: {
     async recentPaymentIds(limit, now) {
       const today = now.toISOString().slice(0, 10);
       const yesterday = new Date(now.getTime() - 86_400_000).toISOString().slice(0, 10);
-      const newest = async (key: string) => {
-        const { Items = [] } = await doc.send(
-          new QueryCommand({
-            TableName: options.tableName,
-            IndexName: "byCreated",
-            KeyConditionExpression: "#pk = :pk",
-            ExpressionAttributeNames: { "#pk": byCreated.partitionKey },
-            ExpressionAttributeValues: { ":pk": key },
-            ScanIndexForward: false,
-            Limit: limit,
-          }),
-        );
-        return Items.map((item) => ({
+      const newest = async (key: string) =>
+        (await newestOf("byCreated", key, limit)).map((item) => ({
           at: String(item[byCreated.sortKey]),
-          paymentId: String(item[readModelTable.partitionKey]).slice("payment#".length),
+          paymentId: paymentIdOf(item),
         }));
-      };
       // The newest of each partition of a day, then the newest of those; yesterday only when today
       // has fewer than `limit`.
       const ofDay = async (day: string) =>
