@@ -25,6 +25,7 @@ export const readModels = new sst.aws.Dynamo(readModelTable.name, {
     ].map((name) => [name, "string" as const]),
   ),
   primaryIndex: { hashKey: readModelTable.partitionKey, rangeKey: readModelTable.sortKey },
+  ttl: readModelTable.ttlAttribute,
   globalIndexes: Object.fromEntries(
     Object.entries(readModelTable.indexes).map(([name, index]) => [
       name,

@@ -153,15 +153,18 @@ describe("the projector", () => {
       version: 7,
       status: "partially_refunded",
     });
-    // The guarded writes themselves, called with an older version against DynamoDB Local: refused.
+    // The guarded writes themselves, against DynamoDB Local: a view is written only over the item
+    // as its writer read it (none, or the version it names), the transaction log only forwards.
     const older = foldPaymentView(events.slice(0, 4))!;
     expect(older).toMatchObject({ version: 4, status: "authorized" });
     expect(await readModels.putView(older)).toBe(false);
+    expect(await readModels.putView(older, { storedVersion: 4 })).toBe(false);
     expect(await readModels.putTransactionLog(older)).toBe(false);
-    // The same version again is refused too, unless it is a repair.
     const latest = foldPaymentView(events)!;
+    const stored = await readModels.getProjection(events[0]!.paymentId);
     expect(await readModels.putView(latest)).toBe(false);
-    expect(await readModels.putView(latest, { repair: true })).toBe(true);
+    expect(await readModels.putView(latest, { storedVersion: 6, tally: stored!.tally })).toBe(false);
+    expect(await readModels.putView(latest, { storedVersion: 7, tally: stored!.tally })).toBe(true);
     expect(await readModels.getView(events[0]!.paymentId)).toEqual(latest);
     expect(await readModels.getTransactionLog(latest.transactionId)).toMatchObject({ payment_version: 7 });
   });

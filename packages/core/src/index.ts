@@ -9,6 +9,7 @@ export * from "./money";
 export * from "./open-payments";
 export * from "./payment-commands";
 export * from "./payment-decider";
+export * from "./payment-metrics";
 export * from "./payment-state";
 export * from "./payment-view";
 export * from "./ports/customer-activity";

@@ -33,6 +33,8 @@ export const readModelTable = {
   name: "ReadModels",
   partitionKey: "pk",
   sortKey: "sk",
+  /** The metrics read model's buckets expire ({@link metricsRetentionDays}); nothing else has it. */
+  ttlAttribute: "expiresAt",
   indexes: {
     byOrder: { partitionKey: "gsi1pk", sortKey: "gsi1sk" },
     byCustomer: { partitionKey: "gsi2pk", sortKey: "gsi2sk" },
@@ -64,6 +66,15 @@ export const readModelTable = {
 
 /** How many partitions a provider's day spreads over in the by-creation index (each is queried). */
 export const createdPaymentShards = 16;
+
+/**
+ * The metrics read model (the console's overview): figures per minute and per hour, each interval
+ * spread over this many items so that concurrent projector transactions seldom meet on one.
+ */
+export const metricShards = 4;
+
+/** How long the metrics read model keeps a minute's and an hour's figures (DynamoDB's TTL removes them). */
+export const metricsRetentionDays = 35;
 
 /** How many partitions the open-payments index spreads over (each is queried on every run). */
 export const openPaymentShards = 4;

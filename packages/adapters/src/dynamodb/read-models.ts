@@ -2,6 +2,7 @@ import {
   ConditionalCheckFailedException,
   type DynamoDBClient,
   GetItemCommand,
+  TransactionCanceledException,
 } from "@aws-sdk/client-dynamodb";
 import {
   DynamoDBDocumentClient,
@@ -9,10 +10,20 @@ import {
   NumberValue,
   PutCommand,
   QueryCommand,
+  TransactWriteCommand,
+  type TransactWriteCommandInput,
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
-import { formatMinorUnits, isOpenPayment, type PaymentView, type RecordedEvent } from "@payments/core";
+import {
+  EMPTY_TALLY,
+  type Figures,
+  formatMinorUnits,
+  isOpenPayment,
+  type PaymentTally,
+  type PaymentView,
+  type RecordedEvent,
+} from "@payments/core";
 import { Provider } from "@payments/events";
 import {
   createdPaymentShards,
@@ -20,6 +31,14 @@ import {
   readModelTable,
   transactionLogTable,
 } from "@payments/topology";
+import {
+  bucketUpdate,
+  bucketUpdates,
+  type MetricsInterval,
+  metricShardOf,
+  type Resolution,
+  readFigures,
+} from "./metrics";
 import { pageKeyFrom, pageKeyText } from "./page-keys";
 
 /**
@@ -30,20 +49,46 @@ import { pageKeyFrom, pageKeyText } from "./page-keys";
  */
 export interface ReadModelStore {
   getView(paymentId: string): Promise<PaymentView | undefined>;
-  /** The view with the refund ids it holds back, as the projector carries them on. */
+  /**
+   * The stored projection of a payment: its view, the refund ids it holds back, and its part of the
+   * metrics (`tally`, absent on an item written before the metrics read model).
+   */
   getProjection(
     paymentId: string,
-  ): Promise<{ view: PaymentView; pendingRefunds: readonly string[] } | undefined>;
+  ): Promise<{ view: PaymentView; pendingRefunds: readonly string[]; tally?: PaymentTally } | undefined>;
   /**
-   * Writes a view unless one at a later version is there (or, unless `repair`, at the same version).
-   * Replay repairs: a view damaged at its own version is rewritten from the fold. Returns whether it
-   * wrote. An open payment ({@link isOpenPayment}) is written into the `byOpen` index, due from its
-   * last event; one that ended leaves it.
+   * Writes a payment's projection over the stored item at `storedVersion` only (none stored, when
+   * undefined): a writer that lost a race reads again. With it, in one transaction, `changes` is
+   * added to the metrics' figures, so the figures are always the sum of the stored tallies. Returns
+   * whether it wrote. An open payment ({@link isOpenPayment}) is written into the `byOpen` index, due
+   * from its last event; one that ended leaves it.
    */
   putView(
     view: PaymentView,
-    options?: { repair?: boolean; pendingRefunds?: readonly string[] },
+    options?: {
+      storedVersion?: number;
+      pendingRefunds?: readonly string[];
+      tally?: PaymentTally;
+      changes?: Figures;
+    },
   ): Promise<boolean>;
+  /**
+   * Replaces a stored tally at `storedVersion` and adds `changes` to the figures, in one
+   * transaction (replay's repair of the metrics). Returns whether it wrote.
+   */
+  putTally(input: {
+    paymentId: string;
+    storedVersion: number;
+    tally: PaymentTally;
+    changes: Figures;
+  }): Promise<boolean>;
+  /**
+   * Adds `changes` to the figures of one resolution, outside any payment's tally: replay's correction
+   * of figures found apart from the sum of the tallies. Each interval is one ADD.
+   */
+  adjustFigures(resolution: Resolution, changes: Figures): Promise<void>;
+  /** The metrics' figures of each interval in [from, until), oldest first. */
+  metrics(input: { from: Date; until: Date; resolution: Resolution; now?: Date }): Promise<MetricsInterval[]>;
   /**
    * Open payments due for a look at their provider (SPEC §6.1): those whose next look is before
    * `before`, oldest first, from one shard of the `byOpen` index.
@@ -200,6 +245,13 @@ export interface TransactionLogItem {
 }
 
 const VIEW_SK = "view";
+type TransactItem = NonNullable<TransactWriteCommandInput["TransactItems"]>[number];
+type TransactPut = NonNullable<TransactItem["Put"]>;
+type TransactUpdate = NonNullable<TransactItem["Update"]>;
+/** DynamoDB's limit of items in one transaction. */
+const TRANSACTION_ITEMS = 100;
+/** How often a write whose transaction met another on a metrics bucket is tried. */
+const CONFLICT_ATTEMPTS = 8;
 /** The item that maps a customer id of ours to its Stripe Customer (format B's saved methods). */
 const STRIPE_CUSTOMER_SK = "stripe-customer";
 const LAST_RECONCILIATION_KEY = {
@@ -319,6 +371,104 @@ export function createReadModelStore(options: {
     return (await newestOf("byAttention", list, limit)).map(paymentIdOf);
   }
 
+  /** The view item: the view, what the projector carries on with it, and its index keys. */
+  function projectionItem(view: PaymentView, pendingRefunds: readonly string[], tally: PaymentTally) {
+    return {
+      ...viewKey(view.paymentId),
+      view,
+      version: view.version,
+      tally,
+      ...(pendingRefunds.length > 0 ? { pendingRefunds } : {}),
+      [byOrder.partitionKey]: `order#${view.orderId}`,
+      [byOrder.sortKey]: `payment#${view.paymentId}`,
+      ...(view.customerId
+        ? {
+            [byCustomer.partitionKey]: `customer#${view.customerId}`,
+            [byCustomer.sortKey]: `${view.createdAt}#${view.paymentId}`,
+          }
+        : {}),
+      ...(isOpenPayment(view, pendingRefunds)
+        ? {
+            [byOpen.partitionKey]: `open#${openShardOf(view.paymentId)}`,
+            [byOpen.sortKey]: `${view.updatedAt}#${view.paymentId}`,
+          }
+        : {}),
+      ...(needsAPerson(view)
+        ? {
+            [byAttention.partitionKey]: "attention",
+            [byAttention.sortKey]: `${view.updatedAt}#${view.paymentId}`,
+          }
+        : heldForReview(view)
+          ? {
+              // Listed apart on the Needs attention page: a hold a person decides (SPEC §6.1).
+              [byAttention.partitionKey]: "review",
+              [byAttention.sortKey]: `${view.updatedAt}#${view.paymentId}`,
+            }
+          : {}),
+      [byCreated.partitionKey]: createdKeyOf(view),
+      [byCreated.sortKey]: `${view.createdAt}#${view.paymentId}`,
+    };
+  }
+
+  /** Only over the item as it was read: at `storedVersion`, or none. */
+  const storedCondition = (
+    storedVersion: number | undefined,
+  ): {
+    ConditionExpression: string;
+    ExpressionAttributeNames: Record<string, string>;
+    ExpressionAttributeValues?: Record<string, unknown>;
+  } =>
+    storedVersion === undefined
+      ? {
+          ConditionExpression: "attribute_not_exists(#pk)",
+          ExpressionAttributeNames: { "#pk": readModelTable.partitionKey },
+        }
+      : {
+          ConditionExpression: "#v = :stored",
+          ExpressionAttributeNames: { "#v": "version" },
+          ExpressionAttributeValues: { ":stored": storedVersion },
+        };
+
+  /**
+   * One conditional write of a payment's item, with its figure changes added to the metrics in the
+   * same transaction (a plain write when there are none). False when the condition refused it; a
+   * transaction that met another on a bucket (TransactionConflict) is tried again after a pause.
+   */
+  async function writeWithFigures(
+    paymentId: string,
+    write: { Put: TransactPut } | { Update: TransactUpdate },
+    changes: Figures,
+  ): Promise<boolean> {
+    const buckets = bucketUpdates(options.tableName, metricShardOf(paymentId), changes);
+    if (buckets.length + 1 > TRANSACTION_ITEMS)
+      throw new Error(
+        `payment ${paymentId}: its figure changes touch ${buckets.length} metric buckets, more than one transaction holds`,
+      );
+    for (let attempt = 1; ; attempt++) {
+      try {
+        if (buckets.length === 0) {
+          if ("Put" in write) await doc.send(new PutCommand(write.Put));
+          else await doc.send(new UpdateCommand(write.Update));
+        } else {
+          await doc.send(
+            new TransactWriteCommand({
+              TransactItems: [write, ...buckets.map((Update) => ({ Update }))],
+            }),
+          );
+        }
+        return true;
+      } catch (error) {
+        if (error instanceof ConditionalCheckFailedException) return false;
+        if (!(error instanceof TransactionCanceledException)) throw error;
+        const reasons = error.CancellationReasons ?? [];
+        if (reasons[0]?.Code === "ConditionalCheckFailed") return false;
+        const conflict = reasons.some((r) => r.Code === "TransactionConflict");
+        if (!conflict || attempt >= CONFLICT_ATTEMPTS) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 10 * attempt + Math.random() * 40));
+      }
+    }
+  }
+
   async function guardedPut(
     tableName: string,
     item: Record<string, unknown>,
@@ -356,49 +506,46 @@ export function createReadModelStore(options: {
       );
       const view = viewOf(Item);
       if (!view) return undefined;
-      return { view, pendingRefunds: (Item!.pendingRefunds as string[] | undefined) ?? [] };
+      return {
+        view,
+        pendingRefunds: (Item!.pendingRefunds as string[] | undefined) ?? [],
+        ...(Item!.tally ? { tally: Item!.tally as PaymentTally } : {}),
+      };
     },
-    putView(view, { repair = false, pendingRefunds = [] } = {}) {
-      return guardedPut(
-        options.tableName,
+    putView(view, { storedVersion, pendingRefunds = [], tally = EMPTY_TALLY, changes = {} } = {}) {
+      return writeWithFigures(
+        view.paymentId,
         {
-          ...viewKey(view.paymentId),
-          view,
-          version: view.version,
-          ...(pendingRefunds.length > 0 ? { pendingRefunds } : {}),
-          [byOrder.partitionKey]: `order#${view.orderId}`,
-          [byOrder.sortKey]: `payment#${view.paymentId}`,
-          ...(view.customerId
-            ? {
-                [byCustomer.partitionKey]: `customer#${view.customerId}`,
-                [byCustomer.sortKey]: `${view.createdAt}#${view.paymentId}`,
-              }
-            : {}),
-          ...(isOpenPayment(view, pendingRefunds)
-            ? {
-                [byOpen.partitionKey]: `open#${openShardOf(view.paymentId)}`,
-                [byOpen.sortKey]: `${view.updatedAt}#${view.paymentId}`,
-              }
-            : {}),
-          ...(needsAPerson(view)
-            ? {
-                [byAttention.partitionKey]: "attention",
-                [byAttention.sortKey]: `${view.updatedAt}#${view.paymentId}`,
-              }
-            : heldForReview(view)
-              ? {
-                  // Listed apart on the Needs attention page: a hold a person decides (SPEC §6.1).
-                  [byAttention.partitionKey]: "review",
-                  [byAttention.sortKey]: `${view.updatedAt}#${view.paymentId}`,
-                }
-              : {}),
-          [byCreated.partitionKey]: createdKeyOf(view),
-          [byCreated.sortKey]: `${view.createdAt}#${view.paymentId}`,
+          Put: {
+            TableName: options.tableName,
+            Item: projectionItem(view, pendingRefunds, tally),
+            ...storedCondition(storedVersion),
+          },
         },
-        "version",
-        view.version,
-        repair,
+        changes,
       );
+    },
+    putTally({ paymentId, storedVersion, tally, changes }) {
+      return writeWithFigures(
+        paymentId,
+        {
+          Update: {
+            TableName: options.tableName,
+            Key: viewKey(paymentId),
+            UpdateExpression: "SET tally = :tally",
+            ConditionExpression: "#v = :stored",
+            ExpressionAttributeNames: { "#v": "version" },
+            ExpressionAttributeValues: { ":tally": tally, ":stored": storedVersion },
+          },
+        },
+        changes,
+      );
+    },
+    metrics: (input) => readFigures(doc, options.tableName, input),
+    async adjustFigures(resolution, changes) {
+      for (const [at, figures] of Object.entries(changes))
+        if (Object.values(figures).some((n) => n !== 0))
+          await doc.send(new UpdateCommand(bucketUpdate(options.tableName, resolution, at, 0, figures)));
     },
     async openPaymentsDue({ shard, before, limit }) {
       const { Items = [] } = await doc.send(

@@ -1,10 +1,10 @@
 /**
  * `npm run replay -- bus [--payment ID] [--since ISO]` re-publishes events to EventBridge and Kafka
  * through the relay's publishers, `metadata.replay: true`.
- * `npm run replay -- projections [--payment ID] [--since ISO] [--only payment-view|transaction-log|declines]
+ * `npm run replay -- projections [--payment ID] [--since ISO] [--only payment-view|transaction-log|declines|metrics]
  * [--dry-run] [--verify] [--stack .dev/stack.json]`: rebuilds the read models from the event streams
- * (SPEC §6), or with --verify reports each view that differs from a fresh fold of its stream (exit 1
- * if any). It finds the local stack through .dev/stack.json, else AWS through the usual configuration
+ * (SPEC §6), or with --verify reports each view or metrics tally that differs from a fresh fold of
+ * its stream and, over every stream, each metrics figure that differs from their sum (exit 1 if any). It finds the local stack through .dev/stack.json, else AWS through the usual configuration
  * and the tables SST links (`npx sst shell -- npm run replay …`).
  */
 import "../shared/lambda-node";
@@ -104,16 +104,27 @@ async function main() {
       `replay: payment ${d.paymentId} differs from its stream: stored ${JSON.stringify(d.stored)} / folded ${JSON.stringify(d.folded)}`,
     );
   }
+  for (const f of result.figures ?? [])
+    console.error(
+      `replay: metrics ${f.at} ${f.figure}: stored ${f.stored}, the streams' tallies sum to ${f.expected}`,
+    );
+  const figuresChecked = result.figures
+    ? `; ${result.figures.length} metrics figure(s) differ`
+    : result.figuresCorrected
+      ? `; ${result.figuresCorrected} metrics figure(s) corrected to the streams' sum`
+      : "";
   const rate = result.events / Math.max(result.seconds, 0.001);
   console.log(
     `replay: ${result.payments} payments, ${result.events} events in ${result.seconds.toFixed(1)} s (${rate.toFixed(0)} events/s); ` +
       (values.verify
         ? `${result.differing.length} view(s) differ`
         : `${result.written} item(s) written${values["dry-run"] ? " (dry run: nothing written)" : ""}`) +
+      figuresChecked +
       (result.corrupt.length ? `; ${result.corrupt.length} stream(s) could not be read` : ""),
   );
   client.destroy();
-  process.exit(values.verify && result.differing.length > 0 ? 1 : 0);
+  const differs = result.differing.length > 0 || (result.figures?.length ?? 0) > 0;
+  process.exit(values.verify && differs ? 1 : 0);
 }
 
 /** `replay -- bus`: the public events again to EventBridge, every event to Kafka, `metadata.replay: true` (SPEC §6). */
