@@ -6,14 +6,15 @@ import {
   createOutboxDeliveries,
   createReadModelStore,
 } from "@payments/adapters/dynamodb";
-import { createCommandHandler, foldPaymentView } from "@payments/core";
+import { createCommandHandler, foldPaymentView, type RecordedEvent } from "@payments/core";
+import type { PaymentEvent } from "@payments/events";
 import { issueToken } from "@payments/functions/api/auth";
 import { createConsoleApp } from "@payments/functions/console/app";
 import { createOrderDlq } from "@payments/functions/console/order-dlq";
 import { createPaymentService } from "@payments/functions/payments/payment-service";
 import { createProjector } from "@payments/functions/projector/project";
 import { ensureTable } from "@payments/local";
-import { outboxTable } from "@payments/topology";
+import { outboxTable, readModelTable } from "@payments/topology";
 import { ulid } from "ulid";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventually } from "../helpers/eventually";
@@ -749,5 +750,80 @@ describe("the overview, where a signed-in person lands", () => {
     // A session lands here after signing in.
     const signedIn = await signInForm({ token: reader });
     expect(signedIn.headers.get("location")).toBe("/console");
+  });
+
+  it("draws the last hour and the last 24 hours from the metrics read model, with text alternatives", async () => {
+    // A read-model table of its own: the figures are this test's payments alone.
+    const table = `rm-overview-${ulid().slice(-8).toLowerCase()}`;
+    await ensureTable(clients.dynamodb, readModelTable, table);
+    const own = createReadModelStore({
+      client: clients.dynamodb,
+      tableName: table,
+      transactionLogTableName: stack.tables.transactionLog,
+    });
+    const overview = createConsoleApp({ ...consoleDeps(), readModels: () => own });
+    const page = async () => (await overview.request("/console", bearer(reader))).text();
+    const empty = await page();
+    expect(empty).toContain("No payment reached an outcome in the last hour.");
+    expect(empty).toContain("No money was captured or refunded in the last 24 hours.");
+    expect(empty).toContain("Approval rate: none yet");
+
+    const projector = createProjector({ store, readModels: own });
+    const now = Date.now();
+    const pay = async (at: number, steps: Array<{ events: PaymentEvent[]; source?: string }>) => {
+      const paymentId = `pay_${ulid()}`;
+      const recorded: RecordedEvent[] = [];
+      for (const { events, source = "queue" } of steps)
+        recorded.push(
+          ...(await store.append({
+            paymentId,
+            expectedVersion: recorded.length,
+            events,
+            metadata: { correlationId: paymentId, causationId: `${source}:${ulid()}`, source },
+            now: new Date(at),
+            newId: ulid,
+          })),
+        );
+      await projector.projectPayment(paymentId, recorded);
+    };
+    const initiated = (amount = 1_000) =>
+      sampleEvent("PaymentInitiated", { amount, currency: "usd", provider: "stripe" });
+    const captured = [
+      sampleEvent("PaymentAuthorized", { amountAuthorized: 1_000 }),
+      sampleEvent("PaymentCaptured", { amount: 1_000, totalCaptured: 1_000 }),
+    ];
+    for (let i = 0; i < 3; i++) await pay(now, [{ events: [initiated(), ...captured] }]);
+    await pay(now, [
+      { events: [initiated(), ...captured] },
+      { events: [sampleEvent("PaymentRefunded", { refundId: "rf_1", amount: 300, totalRefunded: 300 })] },
+      {
+        events: [
+          sampleEvent("ProviderNoticeUnapplied", { provider: "stripe", reason: "refund_exceeds: too much" }),
+        ],
+        source: "webhook:stripe",
+      },
+    ]);
+    await pay(now, [{ events: [initiated(), sampleEvent("PaymentRejected")] }]);
+    await pay(now - 2 * 3_600_000, [{ events: [initiated(), sampleEvent("PaymentFailed")] }]);
+
+    const html = await page();
+    const section = (id: string) => html.split(`id="o-${id}"`)[1]!.split("</section>")[0]!;
+    /** What the bars of a window add up to, by outcome, read from the SVG as drawn. */
+    const drawn = (id: string) => {
+      const counts: Record<string, number> = {};
+      for (const [, outcome, count] of section(id).matchAll(/data-outcome="(\w+)" data-count="(\d+)"/g))
+        counts[outcome!] = (counts[outcome!] ?? 0) + Number(count);
+      return counts;
+    };
+    expect(drawn("hour")).toEqual({ captured: 4, rejected: 1 });
+    expect(drawn("day")).toEqual({ captured: 4, rejected: 1, failed: 1 });
+    // The text alternative says the same in words, and the approval rate is 4 of 6 decided.
+    expect(section("day")).toContain("6 payment(s): 4 captured, 1 failed, 1 rejected.");
+    expect(section("day")).toContain('data-approval="0.6667"');
+    expect(section("hour")).toContain('data-approval="0.8000"');
+    expect(section("day")).toContain("USD: $40.00 captured, $3.00 refunded.");
+    expect(section("day")).toContain("stripe: 0 applied, 1 unapplied.");
+    expect(section("day")).toMatch(/<svg role="img" aria-labelledby="chart-day-title chart-day-desc"/);
+    expect(section("day")).toContain("Time (UTC), 1-hour intervals");
   });
 });

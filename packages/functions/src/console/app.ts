@@ -35,6 +35,7 @@ import type { SweepReport } from "../outbox-relay/relay";
 import type { PaymentService } from "../payments/payment-service";
 import type { ReplayResult } from "../projector/replay";
 import type { Settle } from "../reconciler/settle";
+import { chartWindows, windowStarts } from "./charts";
 import type { OrderDlq } from "./order-dlq";
 import {
   ATTENTION_NOTICES,
@@ -66,6 +67,7 @@ export interface ConsoleDeps {
     | "openPaymentsDue"
     | "reviewHolds"
     | "lastReconciliation"
+    | "metrics"
     | "recentPaymentIds"
     | "getView"
   >;
@@ -309,7 +311,8 @@ export function createConsoleApp(deps: ConsoleDeps) {
     const readModels = deps.readModels();
     const deliveries = deps.deliveries();
     const at = now();
-    const [flagged, stuck, sinks, dlqDepth, recentIds] = await Promise.all([
+    const starts = windowStarts(at);
+    const [flagged, stuck, sinks, dlqDepth, recentIds, minutes, hours] = await Promise.all([
       readModels.attentionPayments(ATTENTION_CAP),
       stuckPaymentIds(at),
       Promise.all(
@@ -324,6 +327,18 @@ export function createConsoleApp(deps: ConsoleDeps) {
       ),
       deps.orderDlq().depth(),
       readModels.recentPaymentIds(RECENT_PAYMENTS, at),
+      readModels.metrics({
+        from: starts.hour,
+        until: new Date(at.getTime() + 60_000),
+        resolution: "minute",
+        now: at,
+      }),
+      readModels.metrics({
+        from: starts.day,
+        until: new Date(at.getTime() + 3_600_000),
+        resolution: "hour",
+        now: at,
+      }),
     ]);
     const recent = (await Promise.all(recentIds.map((id) => readModels.getView(id)))).filter(
       (v): v is PaymentView => v !== undefined,
@@ -337,6 +352,7 @@ export function createConsoleApp(deps: ConsoleDeps) {
           dlqDepth,
           recent,
           deliveryCap: DELIVERY_COUNT_CAP,
+          windows: chartWindows(at, minutes, hours),
         },
         now: at,
       }),

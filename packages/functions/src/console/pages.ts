@@ -5,6 +5,7 @@ import { html, raw } from "hono/html";
 import type { HtmlEscapedString } from "hono/utils/html";
 import type { Problem } from "../api/problem";
 import type { ReplayResult } from "../projector/replay";
+import { type ChartWindow, windowSection } from "./charts";
 import { formatAge, formatMoney } from "./format";
 import type { DeadLetter } from "./order-dlq";
 
@@ -53,6 +54,11 @@ label{font-weight:600;margin-right:.4rem}
 ol.timeline{list-style:none;padding:0;margin:0}
 ol.timeline li{background:#fff;border:1px solid #d0d5dd;border-left:4px solid #0b57d0;padding:.5rem .8rem;margin:.4rem 0}
 .search{display:flex;flex-wrap:wrap;gap:.6rem;align-items:center;margin-bottom:1rem}
+figure.chart{margin:0 0 1rem}
+figure.chart svg{display:block;width:100%;max-width:720px;height:auto;background:#fff;border:1px solid #d0d5dd}
+ul.legend{display:flex;flex-wrap:wrap;gap:.4rem 1rem;list-style:none;padding:0;margin:.4rem 0}
+.swatch{display:inline-block;width:.9em;height:.9em;margin-right:.35rem;vertical-align:-.1em;border:1px solid #1b1f24}
+h3{font-size:1rem;margin:1rem 0 .4rem}
 `;
 
 function layout(options: {
@@ -615,6 +621,8 @@ export interface OverviewFigures {
   readonly recent: readonly PaymentView[];
   /** The counts' cap of the delivery lists. */
   readonly deliveryCap: number;
+  /** The last hour and the last 24 hours, from the metrics read model. */
+  readonly windows: readonly ChartWindow[];
 }
 
 /**
@@ -639,6 +647,7 @@ export function overviewPage(options: { viewer: Viewer; figures: OverviewFigures
         ? html`<strong>${capped(figures.attention.flagged, figures.attention.cap)}</strong> flagged for a person or underpaid, <strong>${figures.attention.stuck}</strong> open past the reconciler's threshold. <a href="/console/attention">See them</a>.`
         : "Nothing needs a person: nothing is flagged, underpaid or stuck."
     }</p></section>
+${figures.windows.map(windowSection)}
 <section aria-labelledby="o-delivery"><h2 id="o-delivery">Delivery</h2>
 <table aria-labelledby="o-delivery"><thead><tr><th scope="col">Sink</th><th scope="col" class="num">Payments lagging</th><th scope="col">Oldest lagging since</th><th scope="col" class="num">Failed deliveries</th></tr></thead><tbody>
 ${figures.sinks.map(
@@ -660,7 +669,6 @@ ${figures.recent.map(
 </tbody></table>`
     : html`<p>No payment has been made today or yesterday.</p>`
 }</section>
-<section aria-labelledby="o-charts"><h2 id="o-charts">Payments by outcome, approval rate, volume, webhooks</h2>
-<p>Not on this page yet: these figures need a metrics read model, which the service does not keep yet. The CloudWatch dashboard <code>payments-&lt;stage&gt;</code> shows them from the functions' metrics.</p></section>`,
+`,
   });
 }
