@@ -12,7 +12,15 @@ import {
 } from "@payments/local";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { accepts, callDevApi, devKafkaBroker, type RunningDev, runNpm, startDev } from "../helpers/dev-stack";
+import {
+  accepts,
+  callDevApi,
+  devKafkaBroker,
+  type RunningDev,
+  runNpm,
+  simulateReport,
+  startDev,
+} from "../helpers/dev-stack";
 import { eventually } from "../helpers/eventually";
 
 /**
@@ -108,6 +116,65 @@ async function kafkaDelivery(page: Page, paymentId: string) {
 }
 
 describe("the operations console, in Chromium against npm run dev", () => {
+  it("draws the overview's bars to add up to what npm run simulate reports", async () => {
+    const { context, page } = await signIn(dev.stack.token);
+    /** The payments a window's stacked bars show, by outcome, read from the SVG as the browser has it. */
+    const drawn = (window: "hour" | "day") =>
+      page.locator(`section[aria-labelledby="o-${window}"] rect[data-outcome]`).evaluateAll((rects) => {
+        const counts: Record<string, number> = {};
+        for (const rect of rects as unknown as Array<{ dataset: { outcome: string; count: string } }>)
+          counts[rect.dataset.outcome] = (counts[rect.dataset.outcome] ?? 0) + Number(rect.dataset.count);
+        return counts;
+      });
+    const before = { hour: await drawn("hour"), day: await drawn("day") };
+
+    const simulated = await runNpm(
+      ["simulate", "--", "--payments", "200", "--stack", join(dev.dir, "stack.json")],
+      600_000,
+    );
+    writeFileSync(join(out, "simulate-200.txt"), simulated.output);
+    expect({ code: simulated.code, report: simulated.output.slice(-1500) }).toMatchObject({ code: 0 });
+    const report = simulateReport(simulated.output);
+    expect(report.orders).toBe(200);
+    // simulate's outcomes, in the overview's words; malformed orders make no payment.
+    const reported = Object.fromEntries(
+      Object.entries({
+        captured: report.captured,
+        authorized: report.authorized,
+        failed: report.declined,
+        rejected: report.rejected,
+      }).filter(([, n]) => n > 0),
+    );
+    expect(Object.values(reported).reduce((a, b) => a + b, 0) + report.malformed).toBe(200);
+    const added = (now: Record<string, number>, then: Record<string, number>) =>
+      Object.fromEntries(
+        Object.entries(now)
+          .map(([outcome, n]) => [outcome, n - (then[outcome] ?? 0)] as const)
+          .filter(([, n]) => n !== 0),
+      );
+    await expect
+      .poll(
+        async () => {
+          await page.reload();
+          return {
+            hour: added(await drawn("hour"), before.hour),
+            day: added(await drawn("day"), before.day),
+          };
+        },
+        { timeout: 60_000, interval: 1_000 },
+      )
+      .toEqual({ hour: reported, day: reported });
+    // The text alternative says the day's total in words.
+    const total = Object.values(await drawn("day")).reduce((a, b) => a + b, 0);
+    expect(await page.locator("#chart-day-desc").textContent()).toContain(`${total} payment(s)`);
+    writeFileSync(
+      join(out, "overview-after-simulate.json"),
+      `${JSON.stringify({ simulate: reported, malformed: report.malformed, drawnHour: await drawn("hour"), drawnDay: await drawn("day") }, null, 2)}\n`,
+    );
+    await check(page, "overview-after-simulate");
+    await context.close();
+  }, 720_000);
+
   it("signs in, finds a payment by order id, and shows its timeline in version order", async () => {
     const anonymous = await browser.newPage();
     await anonymous.goto(`${dev.stack.consoleUrl}/payments`);

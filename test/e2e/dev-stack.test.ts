@@ -8,7 +8,7 @@ import { issueToken } from "@payments/functions/api/auth";
 import { devTokenClaims, LOCAL_CREDENTIALS, LOCAL_REGION, secretValues } from "@payments/local";
 import { PayOS } from "@payos/node";
 import { afterAll, describe, expect, it } from "vitest";
-import { accepts, callDevApi, type RunningDev, runNpm, startDev } from "../helpers/dev-stack";
+import { accepts, callDevApi, type RunningDev, runNpm, simulateReport, startDev } from "../helpers/dev-stack";
 import { eventually } from "../helpers/eventually";
 import { consumeTopic, drainQueue } from "../helpers/relay";
 
@@ -236,22 +236,7 @@ describe("npm run dev", () => {
     );
     const report = simulated.output;
     expect({ code: simulated.code, report: report.slice(-1500) }).toMatchObject({ code: 0 });
-    const figure = (pattern: RegExp) => Number(report.match(pattern)?.[1] ?? Number.NaN);
-    const run = report.match(/run (\S+)\n/)?.[1];
-    const counts = {
-      orders: figure(/simulate: (\d+) orders/),
-      captured: figure(/captured (\d+)/),
-      authorized: figure(/authorized for review (\d+)/),
-      declined: figure(/failed \(declined\)\s+(\d+)/),
-      declinedSent: figure(/failed \(declined\)\s+\d+ of (\d+)/),
-      rejected: figure(/rejected \(fraud\)\s+(\d+)/),
-      malformed: figure(/malformed\s+(\d+) sent/),
-      noOutcome: figure(/no outcome\s+(\d+)/),
-      dlq: figure(/DLQ'd\s+(\d+)/),
-      morePayments: figure(/→ (\d+) order\(s\) with more than one payment/),
-      charges: figure(/Stripe charges\s+(\d+)/),
-      chargedTwice: figure(/(\d+) order\(s\) charged more than once/),
-    };
+    const { run, ...counts } = simulateReport(report);
     expect(counts.orders).toBe(100);
     expect(counts.captured + counts.authorized + counts.declined + counts.rejected + counts.malformed).toBe(
       100,

@@ -186,6 +186,26 @@ export function runNpm(args: string[], timeoutMs: number): Promise<{ code: numbe
   });
 }
 
+/** The figures of `npm run simulate`'s report, as it prints them (NaN where a line is missing). */
+export function simulateReport(report: string) {
+  const figure = (pattern: RegExp) => Number(report.match(pattern)?.[1] ?? Number.NaN);
+  return {
+    run: report.match(/run (\S+)\n/)?.[1],
+    orders: figure(/simulate: (\d+) orders/),
+    captured: figure(/captured (\d+)/),
+    authorized: figure(/authorized for review (\d+)/),
+    declined: figure(/failed \(declined\)\s+(\d+)/),
+    declinedSent: figure(/failed \(declined\)\s+\d+ of (\d+)/),
+    rejected: figure(/rejected \(fraud\)\s+(\d+)/),
+    malformed: figure(/malformed\s+(\d+) sent/),
+    noOutcome: figure(/no outcome\s+(\d+)/),
+    dlq: figure(/DLQ'd\s+(\d+)/),
+    morePayments: figure(/→ (\d+) order\(s\) with more than one payment/),
+    charges: figure(/Stripe charges\s+(\d+)/),
+    chargedTwice: figure(/(\d+) order\(s\) charged more than once/),
+  };
+}
+
 /** The environment for a CLI run against the dev stack: the test run's own links removed. */
 function withoutTestLinks(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };

@@ -436,7 +436,8 @@ export function verifyPage(options: { viewer: Viewer; result?: ReplayResult }): 
     viewer: options.viewer,
     section: "verify",
     body: html`<h1>Verify the read models</h1>
-<p>Folds every payment's stream afresh and compares it with its stored view, as
+<p>Folds every payment's stream afresh and compares it with its stored view and metrics tally, and
+every figure of the overview with the sum of the folded tallies, as
 <code>npm run replay -- projections --verify</code> does. A view that differs is checked again after a
 short settle, so that projector lag does not count. Nothing is written; <code>npm run replay -- projections</code> repairs.</p>
 ${
@@ -447,11 +448,24 @@ ${
 ${
   r
     ? html`<section aria-labelledby="result"><h2 id="result">Result</h2>
-<p role="status" class="${r.differing.length || r.corrupt.length ? "problem" : "notice"}">${
+<p role="status" class="${r.differing.length || r.corrupt.length || r.figures?.length ? "problem" : "notice"}">${
         r.differing.length === 0
-          ? `Clean: ${r.payments} payment(s), ${r.events} event(s) checked in ${r.seconds.toFixed(1)} s; every view matches its stream.`
-          : `${r.differing.length} view(s) differ from their streams, of ${r.payments} payment(s) checked in ${r.seconds.toFixed(1)} s.`
-      }${r.corrupt.length ? ` ${r.corrupt.length} stream(s) could not be read.` : ""}</p>
+          ? `Clean: ${r.payments} payment(s), ${r.events} event(s) checked in ${r.seconds.toFixed(1)} s; every view and metrics tally matches its stream.`
+          : `${r.differing.length} view(s) or tallies differ from their streams, of ${r.payments} payment(s) checked in ${r.seconds.toFixed(1)} s.`
+      }${r.corrupt.length ? ` ${r.corrupt.length} stream(s) could not be read.` : ""}${
+        r.figures === undefined
+          ? ""
+          : r.figures.length
+            ? ` ${r.figures.length} metrics figure(s) differ from the streams' sum.`
+            : " Every metrics figure is the streams' sum."
+      }</p>
+${
+  r.figures?.length
+    ? html`<table><caption>Metrics figures apart from the streams' sum</caption><thead><tr><th scope="col">Interval (UTC)</th><th scope="col">Figure</th><th scope="col" class="num">Stored</th><th scope="col" class="num">The streams' sum</th></tr></thead><tbody>
+${r.figures.slice(0, 100).map((f) => html`<tr><td>${f.at}</td><td><code>${f.figure}</code></td><td class="num">${f.stored}</td><td class="num">${f.expected}</td></tr>`)}
+</tbody></table>`
+    : ""
+}
 ${
   r.differing.length
     ? html`<table><thead><tr><th scope="col">Payment</th><th scope="col">Stored view</th><th scope="col">Folded from the stream</th></tr></thead><tbody>
