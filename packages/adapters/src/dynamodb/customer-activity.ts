@@ -158,25 +158,32 @@ export function createCustomerActivity({
 
   async function read(customerId: string, at: Date): Promise<CustomerActivity> {
     const now = at.getTime();
-    const [payments, declines, lifetime] = await Promise.all([
+    // Two reads: the payments of the last hour, and one range that holds the declines of the last
+    // day and then the lifetime count ("d#…" sorts before "lifetime", which sorts before "p#…").
+    const [payments, declinesAndLifetime] = await Promise.all([
       activity.query
         .byCustomer({ customerId })
         .between({ bucket: paymentBucket(now - HOUR + MINUTE) }, { bucket: paymentBucket(now) })
         .go({ pages: "all", consistent: true }),
       activity.query
         .byCustomer({ customerId })
-        .between({ bucket: declineBucket(now - 24 * HOUR + HOUR) }, { bucket: declineBucket(now) })
+        .between({ bucket: declineBucket(now - 24 * HOUR + HOUR) }, { bucket: LIFETIME })
         .go({ pages: "all", consistent: true }),
-      activity.get({ customerId, bucket: LIFETIME }).go({ consistent: true }),
     ]);
-    const sum = (items: Array<{ bucket: string; count?: number }>, from: string) =>
-      items.filter((i) => i.bucket >= from).reduce((s, i) => s + (i.count ?? 0), 0);
+    const sum = (items: Array<{ bucket: string; count?: number }>, from: string, to: string) =>
+      items.filter((i) => i.bucket >= from && i.bucket <= to).reduce((s, i) => s + (i.count ?? 0), 0);
+    // The lifetime item is past every decline bucket's bound below.
+    const declines = declinesAndLifetime.data;
     return {
-      paymentsLast10Minutes: sum(payments.data, paymentBucket(now - 10 * MINUTE + MINUTE)),
-      paymentsLastHour: sum(payments.data, paymentBucket(now - HOUR + MINUTE)),
-      declinesLastHour: sum(declines.data, declineBucket(now)),
-      declinesLastDay: sum(declines.data, declineBucket(now - 24 * HOUR + HOUR)),
-      lifetimePayments: lifetime.data?.count ?? 0,
+      paymentsLast10Minutes: sum(
+        payments.data,
+        paymentBucket(now - 10 * MINUTE + MINUTE),
+        paymentBucket(now),
+      ),
+      paymentsLastHour: sum(payments.data, paymentBucket(now - HOUR + MINUTE), paymentBucket(now)),
+      declinesLastHour: sum(declines, declineBucket(now), declineBucket(now)),
+      declinesLastDay: sum(declines, declineBucket(now - 24 * HOUR + HOUR), declineBucket(now)),
+      lifetimePayments: declinesAndLifetime.data.find((i) => i.bucket === LIFETIME)?.count ?? 0,
     };
   }
 

@@ -10,6 +10,7 @@ import {
   GatewayUnavailableError,
   type HandleCommandResult,
   InvalidAmountError,
+  initialPaymentState,
   isPayment,
   LifecycleRuleError,
   noActivity,
@@ -89,6 +90,8 @@ export function createOrderProcessor(deps: ProcessOrderDeps) {
       const initiated = await deps.handle({
         paymentId,
         metadata,
+        // An id made just now has no stream to read; if it had one, the append would lose and read it.
+        ...(request.paymentId === undefined ? { known: { state: initialPaymentState, version: 0 } } : {}),
         command: {
           type: "InitiatePayment",
           orderId: request.orderId,
