@@ -16,6 +16,7 @@ import {
 } from "@aws-sdk/lib-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
 import {
+  addFigures,
   EMPTY_TALLY,
   type Figures,
   formatMinorUnits,
@@ -71,6 +72,20 @@ export interface ReadModelStore {
       tally?: PaymentTally;
       changes?: Figures;
     },
+  ): Promise<boolean>;
+  /**
+   * Writes several payments' projections in one transaction, each only over its item as it was
+   * read, with the sum of their figure changes: all or nothing. False when DynamoDB refused it (a
+   * condition failed, or another transaction met it): nothing was written.
+   */
+  putViews(
+    projections: ReadonlyArray<{
+      view: PaymentView;
+      storedVersion?: number;
+      pendingRefunds?: readonly string[];
+      tally: PaymentTally;
+      changes: Figures;
+    }>,
   ): Promise<boolean>;
   /**
    * Replaces a stored tally at `storedVersion` and adds `changes` to the figures, in one
@@ -524,6 +539,38 @@ export function createReadModelStore(options: {
         },
         changes,
       );
+    },
+    async putViews(projections) {
+      if (projections.length === 0) return true;
+      const changes: Figures = {};
+      for (const p of projections) addFigures(changes, p.changes);
+      // The batch's figures go to one shard's items: the shard of its first payment.
+      const buckets = bucketUpdates(
+        options.tableName,
+        metricShardOf(projections[0]!.view.paymentId),
+        changes,
+      );
+      const items = [
+        ...projections.map(({ view, storedVersion, pendingRefunds = [], tally }) => ({
+          Put: {
+            TableName: options.tableName,
+            Item: projectionItem(view, pendingRefunds, tally),
+            ...storedCondition(storedVersion),
+          },
+        })),
+        ...buckets.map((Update) => ({ Update })),
+      ];
+      if (items.length > TRANSACTION_ITEMS)
+        throw new Error(
+          `${projections.length} projections touch ${buckets.length} metric buckets: over one transaction`,
+        );
+      try {
+        await doc.send(new TransactWriteCommand({ TransactItems: items }));
+        return true;
+      } catch (error) {
+        if (error instanceof TransactionCanceledException) return false;
+        throw error;
+      }
     },
     putTally({ paymentId, storedVersion, tally, changes }) {
       return writeWithFigures(
