@@ -30,7 +30,11 @@ import { stackClients, testStack } from "../helpers/stack";
  */
 const stack = testStack();
 const clients = stackClients();
-const store = createDynamoEventStore({ client: clients.dynamodb, tableName: stack.tables.events });
+const store = createDynamoEventStore({
+  client: clients.dynamodb,
+  tableName: stack.tables.events,
+  activityTableName: () => stack.tables.readModels,
+});
 const activity = createCustomerActivity({ client: clients.dynamodb, tableName: stack.tables.readModels });
 const drivers: RunningDriver[] = [];
 let proxy: StripeProxy;
@@ -210,28 +214,62 @@ describe("process-payment across crash windows, redelivered by SQS", () => {
     });
   }, 40_000);
 
-  it("the payment was initiated but the process died before counting it: the redelivery counts it", async () => {
+  it("the process died right after the initiation, which counted the payment: the redelivery counts nothing more", async () => {
+    // The count is in the initiation's own transaction: the first boundary after it is the read.
     let crashed = false;
-    const crashingBeforeCount: CustomerActivityPort = {
+    const crashingAfterInitiation: CustomerActivityPort = {
       ...activity,
-      async recordPayment(...args) {
+      async before(...args) {
         if (!crashed) {
           crashed = true;
-          throw new Error("injected: the process died before counting");
+          throw new Error("injected: the process died after initiating");
         }
-        return activity.recordPayment(...args);
+        return activity.before(...args);
       },
     };
-    const { seen, send } = await drive({ activity: crashingBeforeCount });
+    const { seen, send } = await drive({ activity: crashingAfterInitiation });
     const o = order();
     await send(o);
     await settledPayment(o.order_id, "captured");
     await secondReceive(seen);
     expect(seen).toEqual(["1✗", "2✓"]);
+    expect(crashed).toBe(true);
     expect(await activity.read(o.customer_id, new Date())).toMatchObject({
       paymentsLastHour: 1,
       lifetimePayments: 1,
     });
+    expect(ledgerOf(o.order_id).charges).toBe(1);
+  }, 40_000);
+
+  it("a payment initiated without its count (as before counts moved into the initiation) is counted once by its redelivery", async () => {
+    // The first attempt initiates through a store that drops the count, then dies before screening.
+    let crashed = false;
+    const uncounted: EventStore = {
+      ...store,
+      append: ({ countPayment: _dropped, ...input }) => store.append(input),
+    };
+    const diesBeforeScreening: CustomerActivityPort = {
+      ...activity,
+      async before() {
+        crashed = true;
+        throw new Error("injected: the process died after initiating");
+      },
+    };
+    const first = await drive({ store: uncounted, activity: diesBeforeScreening });
+    const o = order();
+    await first.send(o);
+    await eventually(async () => (crashed ? true : undefined), { what: "the first attempt's crash" });
+    await Promise.all(drivers.splice(0).map((d) => d.stop()));
+    expect(await activity.read(o.customer_id, new Date())).toMatchObject({ lifetimePayments: 0 });
+    // The redelivery, by the process as it is now: it finds the payment initiated and counts it.
+    const { send } = await drive({});
+    await send(o);
+    await settledPayment(o.order_id, "captured");
+    expect(await activity.read(o.customer_id, new Date())).toMatchObject({
+      paymentsLastHour: 1,
+      lifetimePayments: 1,
+    });
+    expect(ledgerOf(o.order_id).charges).toBe(1);
   }, 40_000);
 
   it("a decline was counted but its failure was not recorded: the redelivery counts it once", async () => {

@@ -1,6 +1,10 @@
 import { randomUUID } from "node:crypto";
-import { createCustomerActivity } from "@payments/adapters/dynamodb";
+import { DynamoDBClient, TransactionCanceledException } from "@aws-sdk/client-dynamodb";
+import { createCustomerActivity, createDynamoEventStore } from "@payments/adapters/dynamodb";
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from "@payments/local";
+import { ulid } from "ulid";
 import { afterAll, describe, expect, it } from "vitest";
+import { sampleEvent } from "../helpers/fixtures";
 import { stackClients, testStack } from "../helpers/stack";
 
 const clients = stackClients();
@@ -67,4 +71,67 @@ describe("customer activity on DynamoDB Local: each count once per payment", () 
     await Promise.all(ids.map((id) => activity.recordPayment(c, id, at)));
     expect(await activity.read(c, at)).toMatchObject({ paymentsLast10Minutes: 25, lifetimePayments: 25 });
   });
+
+  it("counts each of 25 concurrent initiations of one customer's payments once, in their own transactions", async () => {
+    const c = customer();
+    const appended = await Promise.all(
+      Array.from({ length: 25 }, () => initiate(countingStore(clients.dynamodb), c)),
+    );
+    expect(await activity.read(c, at)).toMatchObject({ paymentsLast10Minutes: 25, lifetimePayments: 25 });
+    // A payment counted with its initiation is not counted again by the path a redelivery takes.
+    await activity.recordPayment(c, appended[0]![0]!.paymentId, at);
+    expect(await activity.read(c, at)).toMatchObject({ lifetimePayments: 25 });
+  });
+
+  it("tries an initiation again when another transaction met it on a counter, and counts it once", async () => {
+    // DynamoDB Local runs transactions one after another and never reports a conflict, so the
+    // conflict AWS reports (TransactionConflict on a counter, None elsewhere) is injected once here.
+    const client = new DynamoDBClient({
+      endpoint: stack.dynamoEndpoint,
+      region: LOCAL_REGION,
+      credentials: LOCAL_CREDENTIALS,
+    });
+    let injected = 0;
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        const items = (args.input as { TransactItems?: unknown[] }).TransactItems ?? [];
+        if (context.commandName === "TransactWriteItemsCommand" && injected === 0 && items.length > 2) {
+          injected += 1;
+          throw new TransactionCanceledException({
+            message: "Transaction cancelled, please refer cancellation reasons for specific reasons",
+            $metadata: {},
+            CancellationReasons: items.map((_, i) => ({
+              Code: i === items.length - 1 ? "TransactionConflict" : "None",
+            })),
+          });
+        }
+        return next(args);
+      },
+      { step: "initialize", name: "injectConflict" },
+    );
+    const c = customer();
+    await initiate(countingStore(client), c);
+    expect(injected).toBe(1);
+    expect(await activity.read(c, at)).toMatchObject({ lifetimePayments: 1, paymentsLast10Minutes: 1 });
+    client.destroy();
+  });
 });
+
+const stack = testStack();
+/** The event store as process-payment has it: an initiation counts its payment. */
+const countingStore = (client: DynamoDBClient) =>
+  createDynamoEventStore({
+    client,
+    tableName: stack.tables.events,
+    activityTableName: () => stack.tables.readModels,
+  });
+const initiate = (store: ReturnType<typeof countingStore>, customerId: string) =>
+  store.append({
+    paymentId: `pay_${ulid()}`,
+    expectedVersion: 0,
+    events: [sampleEvent("PaymentInitiated", { customerId })],
+    metadata: { correlationId: "c", causationId: "c", source: "test" },
+    countPayment: { customerId },
+    now: at,
+    newId: ulid,
+  });

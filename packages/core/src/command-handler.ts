@@ -1,7 +1,7 @@
 import type { EventMetadata, PaymentEvent } from "@payments/events";
 import { ConcurrencyError } from "./errors";
 import type { RecordedEvent } from "./event-envelope";
-import type { EventStore, UniqueClaim } from "./event-store";
+import type { AppendInput, EventStore, UniqueClaim } from "./event-store";
 import { type PaymentCommand, validatePaymentCommand } from "./payment-commands";
 import { decideValidated } from "./payment-decider";
 import { evolvePayment, initialPaymentState, type PaymentState } from "./payment-state";
@@ -12,6 +12,8 @@ export interface HandleCommandInput {
   readonly metadata: EventMetadata;
   /** Values the new events must hold alone, such as the orderId of a new payment. */
   readonly unique?: (events: readonly PaymentEvent[], state: PaymentState) => readonly UniqueClaim[];
+  /** Counts the payment in its customer's activity with the append (see {@link AppendInput}). */
+  readonly countPayment?: AppendInput["countPayment"];
   /**
    * The state and version the caller already holds from its previous command, to decide on
    * without reading the stream again. If it is stale, the append loses the race and the next
@@ -85,6 +87,7 @@ export function createCommandHandler(store: EventStore, options: CommandHandlerO
           events,
           metadata: input.metadata,
           unique: input.unique?.(events, state),
+          ...(input.countPayment ? { countPayment: input.countPayment } : {}),
           now: now(),
           newId,
         });

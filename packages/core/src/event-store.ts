@@ -14,6 +14,12 @@ export interface AppendInput {
   readonly events: readonly PaymentEvent[];
   readonly metadata: EventMetadata;
   readonly unique?: readonly UniqueClaim[];
+  /**
+   * Counts the payment in its customer's activity (velocity, SPEC §2) in the same write as its
+   * events: all or nothing, so a payment initiated is a payment counted, once. A store that cannot
+   * write them together refuses it.
+   */
+  readonly countPayment?: { readonly customerId: string };
   readonly now: Date;
   readonly newId: () => string;
 }

@@ -91,8 +91,60 @@ const stamp = (ms: number, unit: number) => String(Math.floor(ms / unit)).padSta
 const paymentBucket = (ms: number) => `p#${stamp(ms, MINUTE)}`;
 const declineBucket = (ms: number) => `d#${stamp(ms, HOUR)}`;
 const LIFETIME = "lifetime";
-/** Concurrent payments of one customer contend for its counters; a conflict is tried again. */
-const MAX_CONFLICT_ATTEMPTS = 12;
+
+/** The items of one count, for a transaction: the marker that makes it count once, then the counters. */
+export type CountWrites = [
+  { Put: PutCommandInput & { ReturnValuesOnConditionCheckFailure: "ALL_OLD" } },
+  ...Array<{ Update: Required<UpdateCommandInput> }>,
+];
+
+/**
+ * The writes that count a customer's payment or decline once, at `atMs`: its marker (conditional on
+ * not being there) and its counters, to be sent in one transaction (here, or with the payment's
+ * initiation by the event store).
+ */
+export function customerActivityWrites(doc: DynamoDBDocumentClient, tableName: string) {
+  const activity = activityEntity(doc, tableName);
+  const counted = countedEntity(doc, tableName);
+  const bump = (customerId: string, bucket: string, nowMs: number) =>
+    activity
+      .update({ customerId, bucket })
+      .add({ count: 1 })
+      .set({ expiresAt: Math.floor(nowMs / 1000) + TTL_SECONDS })
+      .params<UpdateCommandInput>() as Required<UpdateCommandInput>;
+  const writes = (
+    customerId: string,
+    kind: "payment" | "decline",
+    paymentId: string,
+    atMs: number,
+    buckets: readonly string[],
+  ): CountWrites => [
+    {
+      Put: {
+        ...counted
+          .create({
+            customerId,
+            kind,
+            paymentId,
+            countedAt: atMs,
+            expiresAt: Math.floor(atMs / 1000) + COUNTED_TTL_SECONDS,
+          })
+          .params<PutCommandInput>(),
+        ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+      },
+    },
+    ...buckets.map((bucket) => ({ Update: bump(customerId, bucket, atMs) })),
+  ];
+  return {
+    payment: (customerId: string, paymentId: string, atMs: number) =>
+      writes(customerId, "payment", paymentId, atMs, [paymentBucket(atMs), LIFETIME]),
+    decline: (customerId: string, paymentId: string, atMs: number) =>
+      writes(customerId, "decline", paymentId, atMs, [declineBucket(atMs)]),
+  };
+}
+
+/** How often a count whose transaction met another customer's payment on a counter is tried. */
+export const COUNT_CONFLICT_ATTEMPTS = 12;
 
 export function createCustomerActivity({
   client,
@@ -103,45 +155,16 @@ export function createCustomerActivity({
 }): CustomerActivityPort {
   const doc = DynamoDBDocumentClient.from(client);
   const activity = activityEntity(doc, tableName);
-  const counted = countedEntity(doc, tableName);
-
-  const bump = (customerId: string, bucket: string, nowMs: number): UpdateCommandInput =>
-    activity
-      .update({ customerId, bucket })
-      .add({ count: 1 })
-      .set({ expiresAt: Math.floor(nowMs / 1000) + TTL_SECONDS })
-      .params<UpdateCommandInput>();
+  const counts = customerActivityWrites(doc, tableName);
 
   /**
    * Writes the marker and the counts in one transaction. Returns when it was first counted: now, or
    * by an earlier attempt (the marker was already there, and nothing more is counted).
    */
-  async function countOnce(
-    customerId: string,
-    kind: "payment" | "decline",
-    paymentId: string,
-    atMs: number,
-    updates: UpdateCommandInput[],
-  ): Promise<number> {
-    const marker = counted
-      .create({
-        customerId,
-        kind,
-        paymentId,
-        countedAt: atMs,
-        expiresAt: Math.floor(atMs / 1000) + COUNTED_TTL_SECONDS,
-      })
-      .params<PutCommandInput>();
+  async function countOnce(writes: CountWrites, atMs: number): Promise<number> {
     for (let attempt = 1; ; attempt++) {
       try {
-        await doc.send(
-          new TransactWriteCommand({
-            TransactItems: [
-              { Put: { ...marker, ReturnValuesOnConditionCheckFailure: "ALL_OLD" } },
-              ...updates.map((Update) => ({ Update: Update as Required<typeof Update> })),
-            ],
-          }),
-        );
+        await doc.send(new TransactWriteCommand({ TransactItems: writes }));
         return atMs;
       } catch (error) {
         if (!(error instanceof TransactionCanceledException)) throw error;
@@ -150,7 +173,7 @@ export function createCustomerActivity({
           return Number(markerReason.Item?.countedAt?.N ?? atMs);
         }
         const conflict = [markerReason, ...rest].some((r) => r?.Code === "TransactionConflict");
-        if (!conflict || attempt >= MAX_CONFLICT_ATTEMPTS) throw error;
+        if (!conflict || attempt >= COUNT_CONFLICT_ATTEMPTS) throw error;
         await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * attempt));
       }
     }
@@ -187,31 +210,35 @@ export function createCustomerActivity({
     };
   }
 
+  /**
+   * The activity *before* a payment counted at `countedAt`, read at `at` (its initiation): the
+   * payment is taken off the windows that hold the minute it was counted in.
+   */
+  async function before(customerId: string, countedAt: number, at: Date): Promise<CustomerActivity> {
+    const atMs = at.getTime();
+    const after = await read(customerId, at);
+    const inWindow = (windowMs: number) =>
+      paymentBucket(countedAt) >= paymentBucket(atMs - windowMs + MINUTE) ? 1 : 0;
+    const less = (n: number, by: number) => Math.max(0, n - by);
+    return {
+      ...after,
+      paymentsLast10Minutes: less(after.paymentsLast10Minutes, inWindow(10 * MINUTE)),
+      paymentsLastHour: less(after.paymentsLastHour, inWindow(HOUR)),
+      lifetimePayments: less(after.lifetimePayments, 1),
+    };
+  }
+
   return {
     read,
     async recordPayment(customerId, paymentId, at) {
       // Count first, then read: payments of a burst that arrive together each see the others.
       const atMs = at.getTime();
-      const countedAt = await countOnce(customerId, "payment", paymentId, atMs, [
-        bump(customerId, paymentBucket(atMs), atMs),
-        bump(customerId, LIFETIME, atMs),
-      ]);
-      // The activity returned is the one *before* this payment, so this payment is taken off the
-      // windows that hold the minute it was counted in.
-      const after = await read(customerId, at);
-      const inWindow = (windowMs: number) =>
-        paymentBucket(countedAt) >= paymentBucket(atMs - windowMs + MINUTE) ? 1 : 0;
-      const less = (n: number, by: number) => Math.max(0, n - by);
-      return {
-        ...after,
-        paymentsLast10Minutes: less(after.paymentsLast10Minutes, inWindow(10 * MINUTE)),
-        paymentsLastHour: less(after.paymentsLastHour, inWindow(HOUR)),
-        lifetimePayments: less(after.lifetimePayments, 1),
-      };
+      return before(customerId, await countOnce(counts.payment(customerId, paymentId, atMs), atMs), at);
     },
+    before: (customerId, at) => before(customerId, at.getTime(), at),
     async recordDecline(customerId, paymentId, at) {
       const atMs = at.getTime();
-      await countOnce(customerId, "decline", paymentId, atMs, [bump(customerId, declineBucket(atMs), atMs)]);
+      await countOnce(counts.decline(customerId, paymentId, atMs), atMs);
     },
   };
 }

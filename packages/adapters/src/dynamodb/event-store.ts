@@ -20,11 +20,18 @@ import {
   UniquenessConflictError,
 } from "@payments/core";
 import { compileCreate } from "./compiled-put";
+import { COUNT_CONFLICT_ATTEMPTS, customerActivityWrites } from "./customer-activity";
 import { eventEntity, uniqueEntity, VERSION_PAD } from "./entities";
 
 export interface DynamoEventStoreOptions {
   readonly client: DynamoDBClient | DynamoDBDocumentClient;
   readonly tableName: string;
+  /**
+   * The table of the customers' activity (the read models'), for an append that counts its payment
+   * (`countPayment`): read when such an append is made, so a function that never makes one needs no
+   * link to it.
+   */
+  readonly activityTableName?: () => string;
 }
 
 /** DynamoDB's limit of items in one TransactWriteItems. */
@@ -39,7 +46,11 @@ const MAX_TRANSACTION_ITEMS = 100;
  * const store = createDynamoEventStore({ client: new DynamoDBClient({}), tableName: Resource.EventStore.name });
  * await store.append({ paymentId, expectedVersion: 0, events, metadata, now: new Date(), newId: ulid });
  */
-export function createDynamoEventStore({ client, tableName }: DynamoEventStoreOptions): EventStore {
+export function createDynamoEventStore({
+  client,
+  tableName,
+  activityTableName,
+}: DynamoEventStoreOptions): EventStore {
   const doc =
     client instanceof DynamoDBDocumentClient
       ? client
@@ -49,13 +60,21 @@ export function createDynamoEventStore({ client, tableName }: DynamoEventStoreOp
 
   const eventPut = compileEventPut(events);
   const claimPut = compileClaimPut(uniques);
+  let activityWrites: ReturnType<typeof customerActivityWrites> | undefined;
+  const countWrites = (input: AppendInput, atMs: number) => {
+    if (!input.countPayment) return [];
+    if (!activityTableName)
+      throw new Error("this event store was given no activity table: an append cannot count its payment");
+    activityWrites ??= customerActivityWrites(doc, activityTableName());
+    return activityWrites.payment(input.countPayment.customerId, input.paymentId, atMs);
+  };
 
   async function append(input: AppendInput): Promise<RecordedEvent[]> {
     const recorded = envelopesFor(input);
     const claims = input.unique ?? [];
     if (recorded.length === 0) return recorded;
 
-    if (recorded.length === 1 && claims.length === 0) {
+    if (recorded.length === 1 && claims.length === 0 && !input.countPayment) {
       try {
         await doc.send(new PutCommand(eventPut(eventItem(recorded[0]!))));
       } catch (error) {
@@ -80,29 +99,47 @@ export function createDynamoEventStore({ client, tableName }: DynamoEventStoreOp
         }),
       })),
     ];
-    if (items.length > MAX_TRANSACTION_ITEMS) {
-      throw new RangeError(`an append writes at most ${MAX_TRANSACTION_ITEMS} items, not ${items.length}`);
+    // The payment's count, with its marker, in the same transaction (the read-model table's items).
+    const counts = countWrites(input, Date.parse(recorded[0]!.occurredAt));
+    const sent = [...items.map(({ put }) => ({ Put: put })), ...counts];
+    if (sent.length > MAX_TRANSACTION_ITEMS) {
+      throw new RangeError(`an append writes at most ${MAX_TRANSACTION_ITEMS} items, not ${sent.length}`);
     }
-    try {
-      await doc.send(
-        new TransactWriteCommand({
-          TransactItems: items.map(({ put }) => ({ Put: put })),
-        }),
-      );
-    } catch (error) {
-      if (!(error instanceof TransactionCanceledException)) throw error;
-      const explained = cancellationError(error, items, input);
-      if (explained instanceof UniquenessConflictError) {
-        // Read the holder only on a clash, so that a successful append costs nothing extra.
-        throw new UniquenessConflictError(
-          explained.kind,
-          explained.value,
-          await findOwner({ kind: explained.kind as UniqueClaim["kind"], value: explained.value }),
-        );
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await doc.send(new TransactWriteCommand({ TransactItems: sent }));
+        return recorded;
+      } catch (error) {
+        if (!(error instanceof TransactionCanceledException)) throw error;
+        // Another payment of the customer met this one on a counter, and nothing else failed: again.
+        const reasons = error.CancellationReasons ?? [];
+        const countConflict =
+          reasons.slice(items.length).some((r) => r.Code === "TransactionConflict") &&
+          reasons.slice(0, items.length).every((r) => !r.Code || r.Code === "None");
+        if (!countConflict || attempt >= COUNT_CONFLICT_ATTEMPTS) {
+          await explain(error, items, input);
+        }
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * attempt));
       }
-      throw explained;
     }
-    return recorded;
+  }
+
+  /** Throws what a canceled append means: a taken version, a taken claim (with its holder), or the error. */
+  async function explain(
+    error: TransactionCanceledException,
+    items: ReadonlyArray<TransactionItem>,
+    input: AppendInput,
+  ): Promise<never> {
+    const explained = cancellationError(error, items, input);
+    if (explained instanceof UniquenessConflictError) {
+      // Read the holder only on a clash, so that a successful append costs nothing extra.
+      throw new UniquenessConflictError(
+        explained.kind,
+        explained.value,
+        await findOwner({ kind: explained.kind as UniqueClaim["kind"], value: explained.value }),
+      );
+    }
+    throw explained;
   }
 
   async function load(paymentId: string, options: { afterVersion?: number } = {}): Promise<RecordedEvent[]> {

@@ -106,6 +106,8 @@ export function createOrderProcessor(deps: ProcessOrderDeps) {
           metadata: request.metadata,
         },
         unique: () => [{ kind: "orderId", value: request.orderId }],
+        // Counted for velocity in the same write: a payment initiated is a payment counted, once.
+        ...(request.customerId ? { countPayment: { customerId: request.customerId } } : {}),
       });
       return {
         paymentId,
@@ -302,15 +304,15 @@ export function createOrderProcessor(deps: ProcessOrderDeps) {
 
     let payment = state;
     if (!payment.fraud) {
-      // Counted once per payment, at its initiation, whichever attempt gets here first: a retry never
-      // counts it twice, and a crash between initiating and counting loses nothing.
-      const activity = payment.customerId
-        ? await deps.activity.recordPayment(
-            payment.customerId,
-            paymentId,
-            initiatedAt ? new Date(initiatedAt) : deps.now(),
-          )
-        : noActivity;
+      // This attempt initiated the payment, and counted it in the same write: the activity before
+      // it is read. A retry of one initiated earlier counts it unless it was counted (its marker), so
+      // a payment initiated before counts moved into the initiation is counted too, once.
+      const at = initiatedAt ? new Date(initiatedAt) : deps.now();
+      const activity = !payment.customerId
+        ? noActivity
+        : initiated.known
+          ? await deps.activity.before(payment.customerId, at)
+          : await deps.activity.recordPayment(payment.customerId, paymentId, at);
       const screened = await step({ type: "ScreenPayment", activity, thresholds: deps.fraudThresholds });
       if (!isPayment(screened.state)) throw new Error(`payment ${paymentId} vanished while screening`);
       payment = screened.state;

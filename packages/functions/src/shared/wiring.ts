@@ -32,7 +32,11 @@ export function createWiring(options: {
 }) {
   const dynamodb = lazy(options.dynamodb ?? (() => traced(new DynamoDBClient({}))));
   const store = lazy(() =>
-    createDynamoEventStore({ client: dynamodb(), tableName: Resource.EventStore.name }),
+    createDynamoEventStore({
+      client: dynamodb(),
+      tableName: Resource.EventStore.name,
+      activityTableName: () => Resource.ReadModels.name,
+    }),
   );
   const handle = lazy(() => createCommandHandler(store(), { newId: ulid }));
   const gateway = lazy(() =>
