@@ -33,8 +33,11 @@ export const readModelTable = {
   name: "ReadModels",
   partitionKey: "pk",
   sortKey: "sk",
-  /** The metrics read model's buckets expire ({@link metricsRetentionDays}); nothing else has it. */
-  ttlAttribute: "expiresAt",
+  /**
+   * The metrics read model's buckets expire ({@link metricsRetentionDays}); nothing else has it. Not
+   * `expiresAt`, which the customers' activity items carry: their lifetime count must never expire.
+   */
+  ttlAttribute: "timeToLive",
   indexes: {
     byOrder: { partitionKey: "gsi1pk", sortKey: "gsi1sk" },
     byCustomer: { partitionKey: "gsi2pk", sortKey: "gsi2sk" },

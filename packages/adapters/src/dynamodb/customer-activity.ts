@@ -12,7 +12,10 @@ import { Entity } from "electrodb";
 /**
  * Counters of a customer's payments and declines, bucketed by minute (payments, for the last
  * hour) and by hour (declines, for the last day), plus a lifetime count. Written when a payment is
- * screened, so a burst is seen while it happens; buckets expire by TTL after two days.
+ * initiated (with the initiation, or before screening for a payment initiated without), so a burst
+ * is seen while it happens. Buckets carry `expiresAt` (two days on), but the read-model table's TTL
+ * reads `timeToLive` (the metrics'), not it: the lifetime count carries it too and must never
+ * expire, so nothing here is removed by TTL, and screening reads only the windows' ranges.
  */
 function activityEntity(client: DynamoDBDocumentClient, table: string) {
   return new Entity(
