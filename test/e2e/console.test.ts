@@ -173,6 +173,24 @@ describe("the operations console, in Chromium against npm run dev", () => {
     );
     await check(page, "overview-after-simulate");
     await context.close();
+
+    // npm run replay checks the same figures against the streams, as a user runs it.
+    const verified = await runNpm(
+      [
+        "replay",
+        "--",
+        "projections",
+        "--only",
+        "metrics",
+        "--verify",
+        "--stack",
+        join(dev.dir, "stack.json"),
+      ],
+      300_000,
+    );
+    writeFileSync(join(out, "replay-verify-metrics.txt"), verified.output);
+    expect({ code: verified.code, output: verified.output.slice(-1500) }).toMatchObject({ code: 0 });
+    expect(verified.output).toMatch(/0 tally\(ies\) differ; 0 metrics figure\(s\) differ/);
   }, 720_000);
 
   it("signs in, finds a payment by order id, and shows its timeline in version order", async () => {

@@ -117,7 +117,7 @@ async function main() {
   console.log(
     `replay: ${result.payments} payments, ${result.events} events in ${result.seconds.toFixed(1)} s (${rate.toFixed(0)} events/s); ` +
       (values.verify
-        ? `${result.differing.length} view(s) differ`
+        ? `${result.differing.length} ${values.only === "metrics" ? "tally(ies)" : "view(s)"} differ`
         : `${result.written} item(s) written${values["dry-run"] ? " (dry run: nothing written)" : ""}`) +
       figuresChecked +
       (result.corrupt.length ? `; ${result.corrupt.length} stream(s) could not be read` : ""),
