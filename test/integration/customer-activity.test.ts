@@ -78,9 +78,11 @@ describe("customer activity on DynamoDB Local: each count once per payment", () 
       Array.from({ length: 25 }, () => initiate(countingStore(clients.dynamodb), c)),
     );
     expect(await activity.read(c, at)).toMatchObject({ paymentsLast10Minutes: 25, lifetimePayments: 25 });
-    // A payment counted with its initiation is not counted again by the path a redelivery takes.
-    await activity.recordPayment(c, appended[0]![0]!.paymentId, at);
-    expect(await activity.read(c, at)).toMatchObject({ lifetimePayments: 25 });
+    // Each claim says the payment was counted with it: a redelivery reads it, and counts nothing.
+    const claims = await Promise.all(
+      appended.map(([initiated]) => countingStore(clients.dynamodb).findClaim(orderClaim(initiated!))),
+    );
+    expect(claims.map((claim) => claim?.countedFor)).toEqual(Array(25).fill(c));
   });
 
   it("tries an initiation again when another transaction met it on a counter, and counts it once", async () => {
@@ -125,13 +127,21 @@ const countingStore = (client: DynamoDBClient) =>
     tableName: stack.tables.events,
     activityTableName: () => stack.tables.readModels,
   });
-const initiate = (store: ReturnType<typeof countingStore>, customerId: string) =>
-  store.append({
+const orderClaim = (initiated: { data: unknown }) => ({
+  kind: "orderId" as const,
+  value: (initiated.data as { orderId: string }).orderId,
+});
+/** A payment's initiation as process-payment appends it: its event, its order-id claim and its count. */
+const initiate = (store: ReturnType<typeof countingStore>, customerId: string) => {
+  const orderId = `ord-${ulid()}`;
+  return store.append({
     paymentId: `pay_${ulid()}`,
     expectedVersion: 0,
-    events: [sampleEvent("PaymentInitiated", { customerId })],
+    events: [sampleEvent("PaymentInitiated", { customerId, orderId })],
+    unique: [{ kind: "orderId", value: orderId }],
     metadata: { correlationId: "c", causationId: "c", source: "test" },
     countPayment: { customerId },
     now: at,
     newId: ulid,
   });
+};

@@ -39,6 +39,11 @@ export interface EventStore {
   load(paymentId: string, options?: { afterVersion?: number }): Promise<RecordedEvent[]>;
   /** Which payment holds a unique value, if any. */
   findOwner(claim: UniqueClaim): Promise<string | undefined>;
+  /**
+   * The claim as written: its payment, and the customer whose count was written with it
+   * (`countPayment`), if one was.
+   */
+  findClaim(claim: UniqueClaim): Promise<{ paymentId: string; countedFor?: string } | undefined>;
 }
 
 /**

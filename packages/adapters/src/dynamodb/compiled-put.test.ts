@@ -36,6 +36,9 @@ describe("compiled ElectroDB puts", () => {
       for (const value of ["ord-1", "unmatched:zalopay:240101_123", "evt_1#2", "ÄÖ ü"]) {
         const item = { kind, value, paymentId: "pay_1", createdAt: "2026-11-20T10:00:00.000Z" };
         expect(compiled(item)).toEqual(uniques.create(item).params<PutCommandInput>());
+        // An initiation's claim that its payment was counted with it.
+        const counted = { ...item, countedFor: "cus-42" };
+        expect(compiled(counted)).toEqual(uniques.create(counted).params<PutCommandInput>());
       }
     }
   });

@@ -141,6 +141,12 @@ export function customerActivityWrites(doc: DynamoDBDocumentClient, tableName: s
   return {
     payment: (customerId: string, paymentId: string, atMs: number) =>
       writes(customerId, "payment", paymentId, atMs, [paymentBucket(atMs), LIFETIME]),
+    /**
+     * A payment's counters without its marker: for the initiation's own transaction, whose event and
+     * claim make it count once (the claim records `countedFor`).
+     */
+    paymentCounters: (customerId: string, atMs: number) =>
+      [paymentBucket(atMs), LIFETIME].map((bucket) => ({ Update: bump(customerId, bucket, atMs) })),
     decline: (customerId: string, paymentId: string, atMs: number) =>
       writes(customerId, "decline", paymentId, atMs, [declineBucket(atMs)]),
   };

@@ -55,6 +55,8 @@ export function uniqueEntity(client: DynamoDBDocumentClient, table: string) {
         value: { type: "string", required: true },
         paymentId: { type: "string", required: true },
         createdAt: { type: "string", required: true },
+        /** The customer whose velocity count was written with this claim's append (an initiation). */
+        countedFor: { type: "string" },
       },
       indexes: {
         claim: {

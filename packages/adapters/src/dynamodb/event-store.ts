@@ -66,7 +66,7 @@ export function createDynamoEventStore({
     if (!activityTableName)
       throw new Error("this event store was given no activity table: an append cannot count its payment");
     activityWrites ??= customerActivityWrites(doc, activityTableName());
-    return activityWrites.payment(input.countPayment.customerId, input.paymentId, atMs);
+    return activityWrites.paymentCounters(input.countPayment.customerId, atMs);
   };
 
   async function append(input: AppendInput): Promise<RecordedEvent[]> {
@@ -96,10 +96,12 @@ export function createDynamoEventStore({
           value: claim.value,
           paymentId: input.paymentId,
           createdAt: recorded[0]!.occurredAt,
+          // A redelivery reads it to know the payment was counted with its initiation.
+          ...(input.countPayment ? { countedFor: input.countPayment.customerId } : {}),
         }),
       })),
     ];
-    // The payment's count, with its marker, in the same transaction (the read-model table's items).
+    // The payment's count in the same transaction (the read-model table's counters); its claims say so.
     const counts = countWrites(input, Date.parse(recorded[0]!.occurredAt));
     const sent = [...items.map(({ put }) => ({ Put: put })), ...counts];
     if (sent.length > MAX_TRANSACTION_ITEMS) {
@@ -152,12 +154,15 @@ export function createDynamoEventStore({
     return data.map(parseRecordedEvent);
   }
 
-  async function findOwner(claim: Pick<UniqueClaim, "kind" | "value">): Promise<string | undefined> {
+  async function findClaim(claim: Pick<UniqueClaim, "kind" | "value">) {
     const { data } = await uniques.get({ kind: claim.kind, value: claim.value }).go({ consistent: true });
-    return data?.paymentId;
+    return data
+      ? { paymentId: data.paymentId, ...(data.countedFor ? { countedFor: data.countedFor } : {}) }
+      : undefined;
   }
+  const findOwner = async (claim: Pick<UniqueClaim, "kind" | "value">) => (await findClaim(claim))?.paymentId;
 
-  return { append, load, findOwner };
+  return { append, load, findOwner, findClaim };
 }
 
 /** The attributes of an event item, as the event entity models them. */
@@ -175,7 +180,7 @@ export function eventItem(event: RecordedEvent) {
 }
 
 type EventItem = ReturnType<typeof eventItem>;
-type ClaimItem = { kind: string; value: string; paymentId: string; createdAt: string };
+type ClaimItem = { kind: string; value: string; paymentId: string; createdAt: string; countedFor?: string };
 
 const sampleEvent: EventItem = {
   paymentId: "pay_sample",
@@ -224,16 +229,29 @@ export function compileClaimPut(
     (item) => uniques.create(item).params<PutCommandInput>(),
     { kind: "orderId", value: "sample", paymentId: "pay_sample", createdAt: "" },
     ({ entity, entityVersion }) =>
-      (item) => ({
-        kind: item.kind,
-        value: item.value,
-        paymentId: item.paymentId,
-        createdAt: item.createdAt,
-        pk: `unique#${item.kind}#${item.value}`,
-        sk: "unique",
-        __edb_e__: entity,
-        __edb_v__: entityVersion,
-      }),
+      (item) =>
+        item.countedFor === undefined
+          ? {
+              kind: item.kind,
+              value: item.value,
+              paymentId: item.paymentId,
+              createdAt: item.createdAt,
+              pk: `unique#${item.kind}#${item.value}`,
+              sk: "unique",
+              __edb_e__: entity,
+              __edb_v__: entityVersion,
+            }
+          : {
+              kind: item.kind,
+              value: item.value,
+              paymentId: item.paymentId,
+              createdAt: item.createdAt,
+              countedFor: item.countedFor,
+              pk: `unique#${item.kind}#${item.value}`,
+              sk: "unique",
+              __edb_e__: entity,
+              __edb_v__: entityVersion,
+            },
   );
 }
 

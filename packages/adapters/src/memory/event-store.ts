@@ -46,5 +46,10 @@ export function createMemoryEventStore(): EventStore & {
     return claims.get(claimKey(claim));
   }
 
-  return { append, load, findOwner, streams };
+  const findClaim = async (claim: UniqueClaim) => {
+    const paymentId = await findOwner(claim);
+    return paymentId === undefined ? undefined : { paymentId };
+  };
+
+  return { append, load, findOwner, findClaim, streams };
 }

@@ -304,13 +304,17 @@ export function createOrderProcessor(deps: ProcessOrderDeps) {
 
     let payment = state;
     if (!payment.fraud) {
-      // This attempt initiated the payment, and counted it in the same write: the activity before
-      // it is read. A retry of one initiated earlier counts it unless it was counted (its marker), so
-      // a payment initiated before counts moved into the initiation is counted too, once.
+      // The payment was counted in the write that initiated it, by this attempt or (its order-id
+      // claim says so) an earlier one: the activity before it is read. One initiated without its
+      // count (before counts moved into the initiation) is counted now, once (its marker).
       const at = initiatedAt ? new Date(initiatedAt) : deps.now();
+      const countedAtInitiation = async () => {
+        const claim = await deps.store.findClaim({ kind: "orderId", value: payment.orderId });
+        return claim?.paymentId === paymentId && claim.countedFor !== undefined;
+      };
       const activity = !payment.customerId
         ? noActivity
-        : initiated.known
+        : initiated.known || (await countedAtInitiation())
           ? await deps.activity.before(payment.customerId, at)
           : await deps.activity.recordPayment(payment.customerId, paymentId, at);
       const screened = await step({ type: "ScreenPayment", activity, thresholds: deps.fraudThresholds });
