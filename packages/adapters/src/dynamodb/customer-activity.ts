@@ -1,13 +1,9 @@
 import { type DynamoDBClient, TransactionCanceledException } from "@aws-sdk/client-dynamodb";
-import {
-  DynamoDBDocumentClient,
-  type PutCommandInput,
-  TransactWriteCommand,
-  type UpdateCommandInput,
-} from "@aws-sdk/lib-dynamodb";
+import { DynamoDBDocumentClient, type PutCommandInput, type UpdateCommandInput } from "@aws-sdk/lib-dynamodb";
 import type { CustomerActivity, CustomerActivityPort } from "@payments/core";
 import { readModelTable } from "@payments/topology";
 import { Entity } from "electrodb";
+import { transactRetryingConflicts } from "./transactions";
 
 /**
  * Counters of a customer's payments and declines, bucketed by minute (payments, for the last
@@ -171,20 +167,14 @@ export function createCustomerActivity({
    * by an earlier attempt (the marker was already there, and nothing more is counted).
    */
   async function countOnce(writes: CountWrites, atMs: number): Promise<number> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await doc.send(new TransactWriteCommand({ TransactItems: writes }));
-        return atMs;
-      } catch (error) {
-        if (!(error instanceof TransactionCanceledException)) throw error;
-        const [markerReason, ...rest] = error.CancellationReasons ?? [];
-        if (markerReason?.Code === "ConditionalCheckFailed") {
-          return Number(markerReason.Item?.countedAt?.N ?? atMs);
-        }
-        const conflict = [markerReason, ...rest].some((r) => r?.Code === "TransactionConflict");
-        if (!conflict || attempt >= COUNT_CONFLICT_ATTEMPTS) throw error;
-        await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * attempt));
-      }
+    try {
+      await transactRetryingConflicts(doc, writes, { attempts: COUNT_CONFLICT_ATTEMPTS });
+      return atMs;
+    } catch (error) {
+      const markerReason = error instanceof TransactionCanceledException && error.CancellationReasons?.[0];
+      if (markerReason && markerReason.Code === "ConditionalCheckFailed")
+        return Number(markerReason.Item?.countedAt?.N ?? atMs);
+      throw error;
     }
   }
 

@@ -3,12 +3,7 @@ import {
   type DynamoDBClient,
   TransactionCanceledException,
 } from "@aws-sdk/client-dynamodb";
-import {
-  DynamoDBDocumentClient,
-  PutCommand,
-  type PutCommandInput,
-  TransactWriteCommand,
-} from "@aws-sdk/lib-dynamodb";
+import { DynamoDBDocumentClient, PutCommand, type PutCommandInput } from "@aws-sdk/lib-dynamodb";
 import {
   type AppendInput,
   ConcurrencyError,
@@ -22,6 +17,7 @@ import {
 import { compileCreate } from "./compiled-put";
 import { COUNT_CONFLICT_ATTEMPTS, customerActivityWrites } from "./customer-activity";
 import { eventEntity, uniqueEntity, VERSION_PAD } from "./entities";
+import { transactRetryingConflicts } from "./transactions";
 
 export interface DynamoEventStoreOptions {
   readonly client: DynamoDBClient | DynamoDBDocumentClient;
@@ -107,22 +103,16 @@ export function createDynamoEventStore({
     if (sent.length > MAX_TRANSACTION_ITEMS) {
       throw new RangeError(`an append writes at most ${MAX_TRANSACTION_ITEMS} items, not ${sent.length}`);
     }
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await doc.send(new TransactWriteCommand({ TransactItems: sent }));
-        return recorded;
-      } catch (error) {
-        if (!(error instanceof TransactionCanceledException)) throw error;
-        // Another payment of the customer met this one on a counter, and nothing else failed: again.
-        const reasons = error.CancellationReasons ?? [];
-        const countConflict =
-          reasons.slice(items.length).some((r) => r.Code === "TransactionConflict") &&
-          reasons.slice(0, items.length).every((r) => !r.Code || r.Code === "None");
-        if (!countConflict || attempt >= COUNT_CONFLICT_ATTEMPTS) {
-          await explain(error, items, input);
-        }
-        await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * attempt));
-      }
+    try {
+      // Another payment of the customer may meet this one on a counter: only that is tried again.
+      await transactRetryingConflicts(doc, sent, {
+        attempts: COUNT_CONFLICT_ATTEMPTS,
+        retryable: (index) => index >= items.length,
+      });
+      return recorded;
+    } catch (error) {
+      if (!(error instanceof TransactionCanceledException)) throw error;
+      return explain(error, items, input);
     }
   }
 

@@ -41,6 +41,7 @@ import {
   readFigures,
 } from "./metrics";
 import { pageKeyFrom, pageKeyText } from "./page-keys";
+import { transactRetryingConflicts } from "./transactions";
 
 /**
  * The read models of SPEC §3 in DynamoDB: the payment view (with lookups by order and by customer),
@@ -459,28 +460,24 @@ export function createReadModelStore(options: {
       throw new Error(
         `payment ${paymentId}: its figure changes touch ${buckets.length} metric buckets, more than one transaction holds`,
       );
-    for (let attempt = 1; ; attempt++) {
-      try {
-        if (buckets.length === 0) {
-          if ("Put" in write) await doc.send(new PutCommand(write.Put));
-          else await doc.send(new UpdateCommand(write.Update));
-        } else {
-          await doc.send(
-            new TransactWriteCommand({
-              TransactItems: [write, ...buckets.map((Update) => ({ Update }))],
-            }),
-          );
-        }
-        return true;
-      } catch (error) {
-        if (error instanceof ConditionalCheckFailedException) return false;
-        if (!(error instanceof TransactionCanceledException)) throw error;
-        const reasons = error.CancellationReasons ?? [];
-        if (reasons[0]?.Code === "ConditionalCheckFailed") return false;
-        const conflict = reasons.some((r) => r.Code === "TransactionConflict");
-        if (!conflict || attempt >= CONFLICT_ATTEMPTS) throw error;
-        await new Promise((resolve) => setTimeout(resolve, 10 * attempt + Math.random() * 40));
+    try {
+      if (buckets.length === 0) {
+        if ("Put" in write) await doc.send(new PutCommand(write.Put));
+        else await doc.send(new UpdateCommand(write.Update));
+      } else {
+        await transactRetryingConflicts(doc, [write, ...buckets.map((Update) => ({ Update }))], {
+          attempts: CONFLICT_ATTEMPTS,
+        });
       }
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      if (
+        error instanceof TransactionCanceledException &&
+        error.CancellationReasons?.[0]?.Code === "ConditionalCheckFailed"
+      )
+        return false;
+      throw error;
     }
   }
 
