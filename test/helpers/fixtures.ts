@@ -1,5 +1,8 @@
+import { marshall } from "@aws-sdk/util-dynamodb";
+import type { RecordedEvent } from "@payments/core";
 import type { PaymentEvent, PaymentEventOf, PaymentEventType } from "@payments/events";
 import { loadSample } from "@payments/events/samples";
+import type { DynamoDBRecord } from "aws-lambda";
 
 /**
  * A domain event from events/samples/envelopes, with some data overridden. Each call parses the
@@ -25,3 +28,17 @@ export const history = {
   captured: (): PaymentEvent[] => [...history.authorized(), sampleEvent("PaymentCaptured")],
   partiallyRefunded: (): PaymentEvent[] => [...history.captured(), sampleEvent("PaymentRefunded")],
 };
+
+/** A stream record as DynamoDB Streams carries an event item, at a sequence number. */
+export const streamRecord = (event: RecordedEvent, sequence: number): DynamoDBRecord => ({
+  eventName: "INSERT",
+  dynamodb: {
+    SequenceNumber: String(sequence).padStart(21, "0"),
+    NewImage: marshall({
+      ...event,
+      pk: event.paymentId,
+      sk: String(event.version).padStart(10, "0"),
+      __edb_e__: "event",
+    }) as never,
+  },
+});

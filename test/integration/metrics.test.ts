@@ -19,7 +19,7 @@ import type { DynamoDBRecord } from "aws-lambda";
 import fc from "fast-check";
 import { ulid } from "ulid";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { sampleEvent } from "../helpers/fixtures";
+import { sampleEvent, streamRecord } from "../helpers/fixtures";
 import { silenceConsole } from "../helpers/output";
 import { propertyRuns } from "../helpers/property";
 import { stackClients } from "../helpers/stack";
@@ -223,19 +223,6 @@ async function record(steps: Step[]): Promise<RecordedEvent[]> {
     );
   return recorded;
 }
-
-const streamRecord = (event: RecordedEvent, sequence: number): DynamoDBRecord => ({
-  eventName: "INSERT",
-  dynamodb: {
-    SequenceNumber: String(sequence).padStart(21, "0"),
-    NewImage: marshall({
-      ...event,
-      pk: event.paymentId,
-      sk: String(event.version).padStart(10, "0"),
-      __edb_e__: "event",
-    }) as never,
-  },
-});
 
 const addInto = (into: Figures, more: Figures) => {
   for (const [at, figures] of Object.entries(more))

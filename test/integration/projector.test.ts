@@ -1,7 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { Logger } from "@aws-lambda-powertools/logger";
 import { GetItemCommand } from "@aws-sdk/client-dynamodb";
-import { marshall } from "@aws-sdk/util-dynamodb";
 import {
   createDynamoEventStore,
   createReadModelStore,
@@ -19,12 +18,11 @@ import {
   tableStreamArn,
 } from "@payments/local";
 import { eventItemFilter, readModelTable, transactionLogTable } from "@payments/topology";
-import type { DynamoDBRecord } from "aws-lambda";
 import fc from "fast-check";
 import { ulid } from "ulid";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventually } from "../helpers/eventually";
-import { sampleEvent } from "../helpers/fixtures";
+import { sampleEvent, streamRecord } from "../helpers/fixtures";
 import { silenceConsole } from "../helpers/output";
 import { propertyRuns } from "../helpers/property";
 import { stackClients, testStack } from "../helpers/stack";
@@ -63,19 +61,6 @@ async function appendHistory(events: PaymentEvent[]): Promise<RecordedEvent[]> {
   const paymentId = `pay_${ulid()}`;
   return store.append({ paymentId, expectedVersion: 0, events, metadata, now: new Date(), newId: ulid });
 }
-/** A stream record as DynamoDB Streams carries an event item. */
-const streamRecord = (event: RecordedEvent, sequence: number): DynamoDBRecord => ({
-  eventName: "INSERT",
-  dynamodb: {
-    SequenceNumber: String(sequence).padStart(21, "0"),
-    NewImage: marshall({
-      ...event,
-      pk: event.paymentId,
-      sk: String(event.version).padStart(10, "0"),
-      __edb_e__: "event",
-    }) as never,
-  },
-});
 const history = (customerId: string, currency = "usd", amount = 2599): PaymentEvent[] => [
   sampleEvent("PaymentInitiated", { customerId, currency, amount }),
   sampleEvent("PaymentScreened"),
