@@ -246,30 +246,19 @@ export function volumeChart(window: ChartWindow): Html {
     id: `volume-${window.id}`,
     title: `Captured and refunded volume per currency, ${window.title.toLowerCase()}`,
     description: `${words}.`,
-    rows: currencies.flatMap((c) => [
-      {
-        label: `${c.toUpperCase()} captured`,
+    rows: currencies.flatMap((c) =>
+      (["captured", "refunded"] as const).map((kind) => ({
+        label: `${c.toUpperCase()} ${kind}`,
         parts: [
           {
-            key: `captured.${c}`,
-            value: amount("captured", c),
-            color: "#1a7f37",
-            text: formatMoney(amount("captured", c), c),
+            key: `${kind}.${c}`,
+            value: amount(kind, c),
+            color: kind === "captured" ? "#1a7f37" : "#b35900",
+            text: formatMoney(amount(kind, c), c),
           },
         ],
-      },
-      {
-        label: `${c.toUpperCase()} refunded`,
-        parts: [
-          {
-            key: `refunded.${c}`,
-            value: amount("refunded", c),
-            color: "#b35900",
-            text: formatMoney(amount("refunded", c), c),
-          },
-        ],
-      },
-    ]),
+      })),
+    ),
     scale: (r) => {
       const c = currencies[Math.floor(r / 2)]!;
       return Math.max(amount("captured", c), amount("refunded", c));
