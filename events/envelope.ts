@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { type PaymentEventType, paymentEventTypes } from "./payment-events";
 
 /** Payment ids: `pay_` + a ULID, or a caller's id of 1–64 of `[A-Za-z0-9_-]` (SPEC §3). */

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { EventEnvelope, EventMetadata, PaymentId } from "./envelope";
 import { legacyPaymentEventSchemas, type PaymentEventType, paymentEventSchemas } from "./payment-events";
 

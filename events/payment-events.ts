@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 /**
  * The public contract of the payment events (SPEC §2, §5): the `type` is the EventBridge

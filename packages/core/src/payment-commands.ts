@@ -6,7 +6,7 @@ import {
   type PaymentMethod,
   Provider,
 } from "@payments/events";
-import { z } from "zod";
+import * as z from "zod";
 import { currencyExponent } from "./currencies";
 import { InvalidCommandError } from "./errors";
 import type { CustomerActivity, FraudThresholds } from "./fraud";

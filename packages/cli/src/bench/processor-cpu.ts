@@ -102,7 +102,7 @@ export async function runProcessorCpuBench(
       POWERTOOLS_LOG_LEVEL: "ERROR",
       POWERTOOLS_METRICS_DISABLED: "true",
     });
-    const { createWiring } = await import("@payments/functions/shared/wiring");
+    const { createProcessorWiring } = await import("@payments/functions/shared/processor-wiring");
     const { createBatchHandler } = await import("@payments/functions/process-payment/batch-handler");
     const { logger, metrics } = await import("@payments/functions/shared/observability");
     const { fraudThresholdsFromConfig } = await import("@payments/core");
@@ -178,7 +178,10 @@ export async function runProcessorCpuBench(
       },
       { step: "initialize", name: "benchConsumedCapacity" },
     );
-    const wiring = createWiring({ fraudThresholds: fraudThresholdsFromConfig({}), dynamodb: () => client });
+    const wiring = createProcessorWiring({
+      fraudThresholds: fraudThresholdsFromConfig({}),
+      dynamodb: () => client,
+    });
     const handler = createBatchHandler({
       processOrder: wiring.processOrder,
       defaultCurrency: "usd",

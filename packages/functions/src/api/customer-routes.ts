@@ -1,7 +1,7 @@
 import { zValidator } from "@hono/zod-validator";
 import { commandId } from "@payments/core";
 import { Hono } from "hono";
-import { z } from "zod";
+import * as z from "zod";
 import type { SavedMethods } from "../payments/saved-methods";
 import { bearerJwt, type ExpectedClaims, requireScope } from "./auth";
 import { type ApiEnv, invalid } from "./payment-routes";

@@ -1,5 +1,5 @@
 import { EventEnvelope } from "@payments/events";
-import { z } from "zod";
+import * as z from "zod";
 import { AttachPaymentMethodBody } from "./customer-routes";
 import {
   CancelBody,

@@ -7,7 +7,7 @@ import {
   minorUnitsAmount,
 } from "@payments/core";
 import { CaptureMethod, PaymentId } from "@payments/events";
-import { z } from "zod";
+import * as z from "zod";
 
 /**
  * The REST API's request bodies (SPEC §4.2), built from the domain's own command schemas

@@ -10,7 +10,7 @@ import {
 import { InvalidAmountError, InvalidCurrencyError } from "@payments/core";
 import type { EventMetadata } from "@payments/events";
 import { Hono } from "hono";
-import { z } from "zod";
+import * as z from "zod";
 import {
   type Notification,
   type NotificationOutcome,

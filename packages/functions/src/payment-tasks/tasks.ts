@@ -10,7 +10,7 @@ import {
   type PaymentView,
 } from "@payments/core";
 import { PaymentId } from "@payments/events";
-import { z } from "zod";
+import * as z from "zod";
 import { GatewayRefusedError, type PaymentService } from "../payments/payment-service";
 
 /** The task's input does not fit the payment (an amount too large, a state that does not allow it). */

@@ -4,11 +4,11 @@ import { queues } from "@payments/topology";
 import { Resource } from "sst";
 import { lazy } from "../shared/lazy";
 import { logger, metrics, withColdStartMetric } from "../shared/observability";
-import { createWiring } from "../shared/wiring";
+import { createProcessorWiring } from "../shared/processor-wiring";
 import { createBatchHandler } from "./batch-handler";
 
 /** Checked at cold start: a threshold that is not a whole number from 1 to 100 stops the function here. */
-const wiring = createWiring({ fraudThresholds: fraudThresholdsFromConfig(process.env) });
+const wiring = createProcessorWiring({ fraudThresholds: fraudThresholdsFromConfig(process.env) });
 
 export const handler = withColdStartMetric(
   createBatchHandler({

@@ -8,7 +8,7 @@ import {
 } from "@payments/core";
 import type { BillingAddress, PaymentMethod } from "@payments/events";
 import { parse as parseLosslessJson } from "lossless-json";
-import { z } from "zod";
+import * as z from "zod";
 
 /**
  * The two message bodies the existing systems put on the order queue (SPEC §4.1). Fields they

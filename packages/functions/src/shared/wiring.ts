@@ -1,50 +1,31 @@
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import {
-  createCustomerActivity,
-  createDynamoEventStore,
-  createReadModelStore,
-} from "@payments/adapters/dynamodb";
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { createPayOSClient } from "@payments/adapters/payos";
-import { createStripeCustomers, createStripeGateway, createStripeLookup } from "@payments/adapters/stripe";
+import { createStripeLookup } from "@payments/adapters/stripe";
 import { createZaloPayClient } from "@payments/adapters/zalopay";
-import { createCommandHandler, type FraudThresholds } from "@payments/core";
+import type { FraudThresholds } from "@payments/core";
 import { Resource } from "sst";
-import { monotonicFactory } from "ulid";
 import { createPaymentService } from "../payments/payment-service";
-import { createSavedMethods } from "../payments/saved-methods";
 import { createWebhookService } from "../payments/webhook-service";
-import { createOrderProcessor } from "../process-payment/process-order";
 import { lazy } from "./lazy";
-import { traced } from "./observability";
-
-const ulid = monotonicFactory();
+import { createProcessorWiring, newPaymentId, ulid } from "./processor-wiring";
 
 /**
- * The clients and services the functions share, built on first use and kept for the container's
- * life: one DynamoDB client, the event store, the Stripe gateway (its key read once), the order
- * processor and the payment service. Handlers take what they call, so nothing is built that a
- * function never uses.
+ * The clients and services the API, the reconciler and the payment tasks share, built on first use
+ * and kept for the container's life: the order processor's (createProcessorWiring), the ZaloPay and
+ * PayOS clients, the payment and webhook services. Handlers take what they call, so nothing is built
+ * that a function never uses.
  */
 export function createWiring(options: {
   fraudThresholds: FraudThresholds;
   /** The DynamoDB client to use instead of a plain one (the bench's, which counts what it sends). */
   dynamodb?: () => DynamoDBClient;
 }) {
-  const dynamodb = lazy(options.dynamodb ?? (() => traced(new DynamoDBClient({}))));
-  const store = lazy(() =>
-    createDynamoEventStore({
-      client: dynamodb(),
-      tableName: Resource.EventStore.name,
-      activityTableName: () => Resource.ReadModels.name,
-    }),
-  );
-  const handle = lazy(() => createCommandHandler(store(), { newId: ulid }));
-  const gateway = lazy(() =>
-    createStripeGateway({ secretKey: Resource.StripeSecretKey.value, apiUrl: Resource.Stripe.apiUrl }),
-  );
+  const processor = createProcessorWiring(options);
+  const { store, handle, gateway, processOrder, stripe } = processor;
   const stripeLookup = lazy(() =>
-    createStripeLookup({ secretKey: Resource.StripeSecretKey.value, apiUrl: Resource.Stripe.apiUrl }),
+    createStripeLookup({ secretKey: stripe.secretKey(), apiUrl: stripe.apiUrl() }),
   );
+
   const zalopay = lazy(() => ({
     appId: Resource.ZaloPay.appId,
     client: createZaloPayClient({
@@ -61,34 +42,6 @@ export function createWiring(options: {
       checksumKey: Resource.PayOSChecksumKey.value,
     }),
   );
-  const savedMethods = lazy(() =>
-    createSavedMethods({
-      customers: lazy(() =>
-        createStripeCustomers({ secretKey: Resource.StripeSecretKey.value, apiUrl: Resource.Stripe.apiUrl }),
-      ),
-      // The customer mapping lives in the read-model table; the transaction log is not touched.
-      mapping: lazy(() =>
-        createReadModelStore({
-          client: dynamodb(),
-          tableName: Resource.ReadModels.name,
-          transactionLogTableName: "",
-        }),
-      ),
-    }),
-  );
-  const newPaymentId = () => `pay_${ulid()}`;
-  const processOrder = lazy(() =>
-    createOrderProcessor({
-      store: store(),
-      handle: handle(),
-      gateway: gateway(),
-      activity: createCustomerActivity({ client: dynamodb(), tableName: Resource.ReadModels.name }),
-      fraudThresholds: options.fraudThresholds,
-      newPaymentId,
-      now: () => new Date(),
-      savedMethods: savedMethods(),
-    }),
-  );
   const payments = lazy(() =>
     createPaymentService({
       store: store(),
@@ -101,17 +54,5 @@ export function createWiring(options: {
     }),
   );
   const webhooks = lazy(() => createWebhookService({ store: store(), newPaymentId, newId: ulid }));
-  return {
-    dynamodb,
-    store,
-    handle,
-    gateway,
-    stripeLookup,
-    zalopay,
-    payos,
-    processOrder,
-    payments,
-    webhooks,
-    savedMethods,
-  };
+  return { ...processor, stripeLookup, zalopay, payos, payments, webhooks };
 }
