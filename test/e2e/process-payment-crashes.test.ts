@@ -201,13 +201,18 @@ describe("process-payment across crash windows, redelivered by SQS", () => {
     expect(ledgerOf(o.order_id)).toEqual({ intents: 1, authorizations: 0, charges: 1, refunds: 0 });
   }, 40_000);
 
-  it("the payment was counted but screening was not recorded: the redelivery counts nothing more", async () => {
+  it("the payment was counted but screening was not recorded: the redelivery counts nothing more, and still finds it the customer's first", async () => {
     const { seen, send } = await drive({ store: failingOnce(store, "PaymentScreened") });
-    const o = order();
+    // A new customer's payment of at least half the large-amount threshold (1,000.00 usd): SPEC §2's
+    // first payment of a large amount. The first attempt wrote the customer's lifetime item, naming
+    // this payment, before its screening failed to append.
+    const o = { ...order(), amount: "600.00" };
     await send(o);
-    await settledPayment(o.order_id, "captured");
+    const { events } = await settledPayment(o.order_id, "captured");
     await secondReceive(seen);
     expect(seen).toEqual(["1✗", "2✓"]);
+    const screened = events.find((e) => e.type === "PaymentScreened")?.data as { reasons: string[] };
+    expect(screened.reasons).toContain("first_payment_large_amount");
     expect(await activity.read(o.customer_id, new Date())).toMatchObject({
       paymentsLastHour: 1,
       lifetimePayments: 1,

@@ -1,7 +1,14 @@
 import { randomUUID } from "node:crypto";
-import { DynamoDBClient, TransactionCanceledException } from "@aws-sdk/client-dynamodb";
+import {
+  DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  TransactionCanceledException,
+} from "@aws-sdk/client-dynamodb";
+import { unmarshall } from "@aws-sdk/util-dynamodb";
 import { createCustomerActivity, createDynamoEventStore } from "@payments/adapters/dynamodb";
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from "@payments/local";
+import { readModelTable } from "@payments/topology";
 import { ulid } from "ulid";
 import { afterAll, describe, expect, it } from "vitest";
 import { sampleEvent } from "../helpers/fixtures";
@@ -67,9 +74,46 @@ describe("customer activity on DynamoDB Local: each count once per payment", () 
     // Each payment is counted before it reads, so the k-th to be counted sees at least k-1 others.
     const before = seen.map((s) => s.paymentsLast10Minutes).sort((a, b) => a - b);
     for (const [rank, count] of before.entries()) expect(count).toBeGreaterThanOrEqual(rank);
-    // A repeat of the whole burst counts nothing more.
-    await Promise.all(ids.map((id) => activity.recordPayment(c, id, at)));
-    expect(await activity.read(c, at)).toMatchObject({ paymentsLast10Minutes: 25, lifetimePayments: 25 });
+    // Exactly one of them is the customer's first payment: the one whose write of the lifetime item
+    // landed (its condition refused the 24 others), named in that item.
+    const firsts = ids.filter((_, i) => seen[i]!.lifetimePayments === 0);
+    expect(firsts).toEqual([(await lifetimeItem(c))?.firstPaymentId]);
+    // A repeat of the whole burst counts nothing more, and finds the same first payment.
+    const again = await Promise.all(ids.map((id) => activity.recordPayment(c, id, at)));
+    expect(ids.filter((_, i) => again[i]!.lifetimePayments === 0)).toEqual(firsts);
+    expect(await activity.read(c, at)).toMatchObject({ paymentsLast10Minutes: 25, lifetimePayments: 1 });
+  });
+
+  it("writes the lifetime item once, with the customer's first payment: a returning customer's payment does not touch it", async () => {
+    const c = customer();
+    await activity.recordPayment(c, "pay_first", at);
+    const written = await lifetimeItem(c);
+    expect(written).toMatchObject({ firstPaymentId: "pay_first" });
+    expect(written).not.toHaveProperty(readModelTable.ttlAttribute);
+    const next = await activity.recordPayment(c, "pay_next", later(60_000));
+    expect(next.lifetimePayments).toBe(1);
+    expect(await lifetimeItem(c)).toEqual(written);
+  });
+
+  it("reads a lifetime count written before the first-payment item as the payments before any new one", async () => {
+    const c = customer();
+    await clients.dynamodb.send(
+      new PutItemCommand({
+        TableName: stack.tables.readModels,
+        // As the counting code wrote it: ElectroDB's entity attributes, the count, its unused expiry.
+        Item: {
+          ...lifetimeKey(c),
+          customerId: { S: c },
+          bucket: { S: "lifetime" },
+          count: { N: "3" },
+          expiresAt: { N: "1800000000" },
+          __edb_e__: { S: "customerActivity" },
+          __edb_v__: { S: "1" },
+        },
+      }),
+    );
+    expect(await activity.recordPayment(c, "pay_after", at)).toMatchObject({ lifetimePayments: 3 });
+    expect(await lifetimeItem(c)).not.toHaveProperty("firstPaymentId");
   });
 
   it("counts each of 25 concurrent initiations of one customer's payments once, in their own transactions", async () => {
@@ -77,7 +121,9 @@ describe("customer activity on DynamoDB Local: each count once per payment", () 
     const appended = await Promise.all(
       Array.from({ length: 25 }, () => initiate(countingStore(clients.dynamodb), c)),
     );
-    expect(await activity.read(c, at)).toMatchObject({ paymentsLast10Minutes: 25, lifetimePayments: 25 });
+    // The initiation counts the minute; the lifetime item is screening's to write, for a first payment.
+    expect(await activity.read(c, at)).toMatchObject({ paymentsLast10Minutes: 25, lifetimePayments: 0 });
+    expect(await lifetimeItem(c)).toBeUndefined();
     // Each claim says the payment was counted with it: a redelivery reads it, and counts nothing.
     const claims = await Promise.all(
       appended.map(([initiated]) => countingStore(clients.dynamodb).findClaim(orderClaim(initiated!))),
@@ -114,7 +160,7 @@ describe("customer activity on DynamoDB Local: each count once per payment", () 
     const c = customer();
     await initiate(countingStore(client), c);
     expect(injected).toBe(1);
-    expect(await activity.read(c, at)).toMatchObject({ lifetimePayments: 1, paymentsLast10Minutes: 1 });
+    expect(await activity.read(c, at)).toMatchObject({ paymentsLast10Minutes: 1 });
     client.destroy();
   });
 });
@@ -127,6 +173,21 @@ const countingStore = (client: DynamoDBClient) =>
     tableName: stack.tables.events,
     activityTableName: () => stack.tables.readModels,
   });
+const lifetimeKey = (customerId: string) => ({
+  pk: { S: `customer#${customerId}` },
+  sk: { S: "activity#lifetime" },
+});
+/** The customer's lifetime item as DynamoDB holds it, read around the adapter. */
+const lifetimeItem = async (customerId: string) => {
+  const { Item } = await clients.dynamodb.send(
+    new GetItemCommand({
+      TableName: stack.tables.readModels,
+      Key: lifetimeKey(customerId),
+      ConsistentRead: true,
+    }),
+  );
+  return Item && unmarshall(Item);
+};
 const orderClaim = (initiated: { data: unknown }) => ({
   kind: "orderId" as const,
   value: (initiated.data as { orderId: string }).orderId,

@@ -12,7 +12,11 @@ export interface CustomerActivity {
   readonly declinesLastHour: number;
   /** Declined payments of the customer in the last 24 hours. */
   readonly declinesLastDay: number;
-  /** Every payment the customer ever started before this one. */
+  /**
+   * Payments the customer started before this one, as far as screening needs them: 0 for a first
+   * payment. A store may keep only whether there was one (the DynamoDB store answers 0 or 1, or a
+   * count it kept before 2026-12-06).
+   */
   readonly lifetimePayments: number;
 }
 

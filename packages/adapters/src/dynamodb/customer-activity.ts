@@ -1,5 +1,14 @@
-import { type DynamoDBClient, TransactionCanceledException } from "@aws-sdk/client-dynamodb";
-import { DynamoDBDocumentClient, type PutCommandInput, type UpdateCommandInput } from "@aws-sdk/lib-dynamodb";
+import {
+  ConditionalCheckFailedException,
+  type DynamoDBClient,
+  TransactionCanceledException,
+} from "@aws-sdk/client-dynamodb";
+import {
+  DynamoDBDocumentClient,
+  PutCommand,
+  type PutCommandInput,
+  type UpdateCommandInput,
+} from "@aws-sdk/lib-dynamodb";
 import type { CustomerActivity, CustomerActivityPort } from "@payments/core";
 import { readModelTable } from "@payments/topology";
 import { Entity } from "electrodb";
@@ -7,11 +16,15 @@ import { transactRetryingConflicts } from "./transactions";
 
 /**
  * Counters of a customer's payments and declines, bucketed by minute (payments, for the last
- * hour) and by hour (declines, for the last day), plus a lifetime count. Written when a payment is
- * initiated (with the initiation, or before screening for a payment initiated without), so a burst
- * is seen while it happens. Buckets carry `expiresAt` (two days on), but the read-model table's TTL
- * reads `timeToLive` (the metrics'), not it: the lifetime count carries it too and must never
- * expire, so nothing here is removed by TTL, and screening reads only the windows' ranges.
+ * hour) and by hour (declines, for the last day), and whether the customer paid before. A payment is
+ * counted when it is initiated (with the initiation, or before screening for a payment initiated
+ * without), so a burst is seen while it happens. The buckets expire two days on (`timeToLive`, the
+ * read-model table's TTL); the customer's lifetime item never does.
+ *
+ * The lifetime item: screening asks only whether a customer paid before (a first payment of a large
+ * amount), so it is written once, by the customer's first payment (`firstPaymentId`), and a returning
+ * customer's payment writes nothing there: 2 write units off every such payment, where a count bumped
+ * in the initiation's transaction cost them. Written before 2026-12-06, it holds a `count` instead.
  */
 function activityEntity(client: DynamoDBDocumentClient, table: string) {
   return new Entity(
@@ -20,8 +33,11 @@ function activityEntity(client: DynamoDBDocumentClient, table: string) {
       attributes: {
         customerId: { type: "string", required: true },
         bucket: { type: "string", required: true },
-        count: { type: "number", default: 0 },
-        expiresAt: { type: "number" },
+        count: { type: "number" },
+        /** The lifetime item only: the payment that found the customer new, and wrote it. */
+        firstPaymentId: { type: "string" },
+        /** The buckets only. */
+        [readModelTable.ttlAttribute]: { type: "number" },
       },
       indexes: {
         byCustomer: {
@@ -57,7 +73,7 @@ function countedEntity(client: DynamoDBDocumentClient, table: string) {
         kind: { type: "string", required: true },
         paymentId: { type: "string", required: true },
         countedAt: { type: "number", required: true },
-        expiresAt: { type: "number", required: true },
+        [readModelTable.ttlAttribute]: { type: "number", required: true },
       },
       indexes: {
         byPayment: {
@@ -84,12 +100,15 @@ function countedEntity(client: DynamoDBDocumentClient, table: string) {
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 const TTL_SECONDS = 2 * 24 * 3600;
+const TTL = readModelTable.ttlAttribute;
 /** Longer than SQS keeps a message (14 days), so a late redrive still finds its payment counted. */
 const COUNTED_TTL_SECONDS = 15 * 24 * 3600;
 const stamp = (ms: number, unit: number) => String(Math.floor(ms / unit)).padStart(12, "0");
 const paymentBucket = (ms: number) => `p#${stamp(ms, MINUTE)}`;
 const declineBucket = (ms: number) => `d#${stamp(ms, HOUR)}`;
 const LIFETIME = "lifetime";
+
+type Lifetime = { count?: number; firstPaymentId?: string };
 
 /** The items of one count, for a transaction: the marker that makes it count once, then the counters. */
 export type CountWrites = [
@@ -109,7 +128,7 @@ export function customerActivityWrites(doc: DynamoDBDocumentClient, tableName: s
     activity
       .update({ customerId, bucket })
       .add({ count: 1 })
-      .set({ expiresAt: Math.floor(nowMs / 1000) + TTL_SECONDS })
+      .set({ [TTL]: Math.floor(nowMs / 1000) + TTL_SECONDS })
       .params<UpdateCommandInput>() as Required<UpdateCommandInput>;
   const writes = (
     customerId: string,
@@ -126,7 +145,7 @@ export function customerActivityWrites(doc: DynamoDBDocumentClient, tableName: s
             kind,
             paymentId,
             countedAt: atMs,
-            expiresAt: Math.floor(atMs / 1000) + COUNTED_TTL_SECONDS,
+            [TTL]: Math.floor(atMs / 1000) + COUNTED_TTL_SECONDS,
           })
           .params<PutCommandInput>(),
         ReturnValuesOnConditionCheckFailure: "ALL_OLD",
@@ -136,13 +155,14 @@ export function customerActivityWrites(doc: DynamoDBDocumentClient, tableName: s
   ];
   return {
     payment: (customerId: string, paymentId: string, atMs: number) =>
-      writes(customerId, "payment", paymentId, atMs, [paymentBucket(atMs), LIFETIME]),
+      writes(customerId, "payment", paymentId, atMs, [paymentBucket(atMs)]),
     /**
-     * A payment's counters without its marker: for the initiation's own transaction, whose event and
+     * A payment's counter without its marker: for the initiation's own transaction, whose event and
      * claim make it count once (the claim records `countedFor`).
      */
-    paymentCounters: (customerId: string, atMs: number) =>
-      [paymentBucket(atMs), LIFETIME].map((bucket) => ({ Update: bump(customerId, bucket, atMs) })),
+    paymentCounters: (customerId: string, atMs: number) => [
+      { Update: bump(customerId, paymentBucket(atMs), atMs) },
+    ],
     decline: (customerId: string, paymentId: string, atMs: number) =>
       writes(customerId, "decline", paymentId, atMs, [declineBucket(atMs)]),
   };
@@ -178,10 +198,11 @@ export function createCustomerActivity({
     }
   }
 
-  async function read(customerId: string, at: Date): Promise<CustomerActivity> {
+  /** The windows' buckets and the lifetime item, as they stand at `at`. */
+  async function load(customerId: string, at: Date) {
     const now = at.getTime();
     // Two reads: the payments of the last hour, and one range that holds the declines of the last
-    // day and then the lifetime count ("d#…" sorts before "lifetime", which sorts before "p#…").
+    // day and then the lifetime item ("d#…" sorts before "lifetime", which sorts before "p#…").
     const [payments, declinesAndLifetime] = await Promise.all([
       activity.query
         .byCustomer({ customerId })
@@ -196,7 +217,7 @@ export function createCustomerActivity({
       items.filter((i) => i.bucket >= from && i.bucket <= to).reduce((s, i) => s + (i.count ?? 0), 0);
     // The lifetime item is past every decline bucket's bound below.
     const declines = declinesAndLifetime.data;
-    return {
+    const windows = {
       paymentsLast10Minutes: sum(
         payments.data,
         paymentBucket(now - 10 * MINUTE + MINUTE),
@@ -205,25 +226,65 @@ export function createCustomerActivity({
       paymentsLastHour: sum(payments.data, paymentBucket(now - HOUR + MINUTE), paymentBucket(now)),
       declinesLastHour: sum(declines, declineBucket(now), declineBucket(now)),
       declinesLastDay: sum(declines, declineBucket(now - 24 * HOUR + HOUR), declineBucket(now)),
-      lifetimePayments: declinesAndLifetime.data.find((i) => i.bucket === LIFETIME)?.count ?? 0,
     };
+    return { windows, lifetime: declines.find((i) => i.bucket === LIFETIME) };
+  }
+
+  /** Payments before any given one, as far as the lifetime item knows: a count written before, or 1. */
+  const known = (lifetime: Lifetime | undefined) =>
+    !lifetime ? 0 : lifetime.firstPaymentId !== undefined ? 1 : (lifetime.count ?? 0);
+
+  /**
+   * The customer's payments before `paymentId`, as screening needs them (0: a first payment). The
+   * first payment to find the customer new writes the lifetime item, once: of two first payments at
+   * once, the one whose write lands is first, and the other, finding it there, is not. A retry of
+   * that payment finds its own id there, and is first again.
+   */
+  async function earlier(
+    customerId: string,
+    paymentId: string,
+    lifetime: Lifetime | undefined,
+  ): Promise<number> {
+    // A count from before 2026-12-06 holds every payment counted then; a payment initiated then and
+    // screened now is among it (a first payment caught by that deploy is taken for a returning one).
+    if (lifetime) return lifetime.firstPaymentId === paymentId ? 0 : known(lifetime);
+    try {
+      const create = activity.create({ customerId, bucket: LIFETIME, firstPaymentId: paymentId });
+      await doc.send(new PutCommand(create.params<PutCommandInput>()));
+      return 0;
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      const written = await activity.get({ customerId, bucket: LIFETIME }).go({ consistent: true });
+      if (!written.data) throw new Error(`customer ${customerId}'s lifetime item is there but not readable`);
+      return earlier(customerId, paymentId, written.data);
+    }
+  }
+
+  async function read(customerId: string, at: Date): Promise<CustomerActivity> {
+    const { windows, lifetime } = await load(customerId, at);
+    return { ...windows, lifetimePayments: known(lifetime) };
   }
 
   /**
    * The activity *before* a payment counted at `countedAt`, read at `at` (its initiation): the
    * payment is taken off the windows that hold the minute it was counted in.
    */
-  async function before(customerId: string, countedAt: number, at: Date): Promise<CustomerActivity> {
+  async function before(
+    customerId: string,
+    paymentId: string,
+    countedAt: number,
+    at: Date,
+  ): Promise<CustomerActivity> {
     const atMs = at.getTime();
-    const after = await read(customerId, at);
+    const { windows, lifetime } = await load(customerId, at);
     const inWindow = (windowMs: number) =>
       paymentBucket(countedAt) >= paymentBucket(atMs - windowMs + MINUTE) ? 1 : 0;
     const less = (n: number, by: number) => Math.max(0, n - by);
     return {
-      ...after,
-      paymentsLast10Minutes: less(after.paymentsLast10Minutes, inWindow(10 * MINUTE)),
-      paymentsLastHour: less(after.paymentsLastHour, inWindow(HOUR)),
-      lifetimePayments: less(after.lifetimePayments, 1),
+      ...windows,
+      paymentsLast10Minutes: less(windows.paymentsLast10Minutes, inWindow(10 * MINUTE)),
+      paymentsLastHour: less(windows.paymentsLastHour, inWindow(HOUR)),
+      lifetimePayments: await earlier(customerId, paymentId, lifetime),
     };
   }
 
@@ -232,9 +293,14 @@ export function createCustomerActivity({
     async recordPayment(customerId, paymentId, at) {
       // Count first, then read: payments of a burst that arrive together each see the others.
       const atMs = at.getTime();
-      return before(customerId, await countOnce(counts.payment(customerId, paymentId, atMs), atMs), at);
+      return before(
+        customerId,
+        paymentId,
+        await countOnce(counts.payment(customerId, paymentId, atMs), atMs),
+        at,
+      );
     },
-    before: (customerId, at) => before(customerId, at.getTime(), at),
+    before: (customerId, paymentId, at) => before(customerId, paymentId, at.getTime(), at),
     async recordDecline(customerId, paymentId, at) {
       const atMs = at.getTime();
       await countOnce(counts.decline(customerId, paymentId, atMs), atMs);

@@ -335,10 +335,31 @@ function cpuReport(r: ProcessorCpuResult): string {
     "",
     `DynamoDB per payment: ${requests} requests; ${fmt(r.writeUnitsPerPayment, 2)} write units and ${fmt(r.readUnitsPerPayment, 2)} read units, as DynamoDB Local reports them (ReturnConsumedCapacity).`,
     "",
-    "| process-payment, happy path, per payment | measured | target (issue: cost per payment) | |",
-    "| --- | ---: | ---: | --- |",
-    `| DynamoDB requests | ${fmt(totalRequests, 2)} | ≤ 6 | ${totalRequests <= 6 ? "met" : "**not met**"} |`,
-    `| write request units, as AWS bills them (transactional items twice) | ${fmt(r.billedWriteUnitsPerPayment, 2)} | ≤ 10 | ${r.billedWriteUnitsPerPayment <= 10 ? "met" : "**not met**"} |`,
+    `The targets (SPEC §9), for a new customer's first payment and a returning customer's (in runs of their own before the CPU run: ${r.byCustomer.first.payments} new customers' first payments, then each customer's second), and for the CPU run's mix (${r.payments} payments by 500 customers, a customer's first among them where it was not in the warm-up). A first payment also writes the customer's lifetime item, which screening reads; a returning customer's writes nothing there:`,
+    "",
+    "| process-payment, happy path, per payment | a first payment | a returning customer's | the CPU run's mix | target | |",
+    "| --- | ---: | ---: | ---: | ---: | --- |",
+    ...(() => {
+      const { first, returning } = r.byCustomer;
+      const sum = (ops: Record<string, number>) => Object.values(ops).reduce((a, b) => a + b, 0);
+      const ops = (kind: Record<string, number>) =>
+        Object.entries(kind)
+          .map(([op, n]) => `${op.replace(/Command$/, "")} ${fmt(n, 2)}`)
+          .join(", ");
+      const verdict = (values: number[], target: number) =>
+        values.every((v) => v <= target)
+          ? "met"
+          : values.some((v) => v <= target)
+            ? "met for a returning customer's payment only"
+            : "**not met**";
+      const reqs = [sum(first.dynamoRequestsPerPayment), sum(returning.dynamoRequestsPerPayment)];
+      const units = [first.billedWriteUnitsPerPayment, returning.billedWriteUnitsPerPayment];
+      return [
+        `| DynamoDB requests | ${fmt(reqs[0]!, 2)} | ${fmt(reqs[1]!, 2)} | ${fmt(totalRequests, 2)} | ≤ 6 | ${verdict(reqs, 6)} |`,
+        `| by operation | ${ops(first.dynamoRequestsPerPayment)} | ${ops(returning.dynamoRequestsPerPayment)} | ${requests} | | |`,
+        `| write request units, as AWS bills them (transactional items twice) | ${fmt(units[0]!, 2)} | ${fmt(units[1]!, 2)} | ${fmt(r.billedWriteUnitsPerPayment, 2)} | ≤ 10 | ${verdict(units, 10)} |`,
+      ];
+    })(),
     "",
     `Items written over 1 KB, per payment: ${
       Object.entries(r.oversizedPerPayment)

@@ -30,6 +30,21 @@ export interface ProcessorCpuResult {
   readonly billedWriteUnitsPerPayment: number;
   /** Items over 1 KB (each billed a unit more, twice in a transaction), per payment, by kind. */
   readonly oversizedPerPayment: Readonly<Record<string, { perPayment: number; largestBytes: number }>>;
+  /**
+   * The same counts for customers' first payments and for returning customers' (each the customer's
+   * second), in runs of their own before the CPU run: a first payment also writes the customer's
+   * lifetime item. The CPU run's mix of customers is in the figures above.
+   */
+  readonly byCustomer: Readonly<
+    Record<
+      "first" | "returning",
+      {
+        payments: number;
+        dynamoRequestsPerPayment: Record<string, number>;
+        billedWriteUnitsPerPayment: number;
+      }
+    >
+  >;
   readonly outcomes: Record<string, number>;
 }
 
@@ -233,13 +248,14 @@ export async function runProcessorCpuBench(
     const outcomes: Record<string, number> = {};
     const context = { functionName: "process-payment", getRemainingTimeInMillis: () => 30_000 } as Context;
     let sequence = 0;
-    const invokeAll = async (count: number) => {
+    /** Invokes the handler with `count` payments, in batches of 10, each by the customer `customerOf` names. */
+    const invokeAll = async (count: number, customerOf = (n: number) => `cus-${run}-${n % 500}`) => {
       for (let i = 0; i < count; i += 10) {
         const bodies = Array.from({ length: Math.min(10, count - i) }, () => {
           const n = sequence++;
           return JSON.stringify({
             order_id: `cpu-${run}-${n}`,
-            customer_id: `cus-${run}-${n % 500}`,
+            customer_id: customerOf(n),
             amount: "25.99",
             payment_method_id: "pm_card_visa",
           });
@@ -248,15 +264,36 @@ export async function runProcessorCpuBench(
         outcomes.failedRecords = (outcomes.failedRecords ?? 0) + response.batchItemFailures.length;
       }
     };
+    const resetCounts = () => {
+      for (const key of Object.keys(requests)) delete requests[key];
+      for (const key of Object.keys(waiting)) delete waiting[key];
+      writeUnits = 0;
+      readUnits = 0;
+      billedWriteUnits = 0;
+      for (const kind of Object.keys(oversized)) delete oversized[kind];
+    };
 
     log("processor CPU: warming up (module loading and JIT are not per payment)…");
     await invokeAll(100);
-    for (const key of Object.keys(requests)) delete requests[key];
-    for (const key of Object.keys(waiting)) delete waiting[key];
-    writeUnits = 0;
-    readUnits = 0;
-    billedWriteUnits = 0;
-    for (const kind of Object.keys(oversized)) delete oversized[kind];
+    // First payments of new customers, then each of them again: what each kind of payment writes.
+    const byCustomerCount = Math.min(200, payments);
+    const byCustomer = {} as Record<"first" | "returning", ProcessorCpuResult["byCustomer"]["first"]>;
+    for (const kind of ["first", "returning"] as const) {
+      log(
+        `processor CPU: ${byCustomerCount} ${kind === "first" ? "first payments" : "returning customers' payments"}…`,
+      );
+      resetCounts();
+      const firstOfKind = sequence;
+      await invokeAll(byCustomerCount, (n) => `cus-${run}-kind-${(n - firstOfKind) % byCustomerCount}`);
+      byCustomer[kind] = {
+        payments: byCustomerCount,
+        dynamoRequestsPerPayment: Object.fromEntries(
+          Object.entries(requests).map(([k, v]) => [k, v / byCustomerCount]),
+        ),
+        billedWriteUnitsPerPayment: billedWriteUnits / byCustomerCount,
+      };
+    }
+    resetCounts();
 
     log(`processor CPU: ${payments} payments, process.cpuUsage around the handler…`);
     const cpu = process.cpuUsage();
@@ -308,6 +345,7 @@ export async function runProcessorCpuBench(
       writeUnitsPerPayment,
       readUnitsPerPayment,
       billedWriteUnitsPerPayment,
+      byCustomer,
       oversizedPerPayment: Object.fromEntries(
         Object.entries(oversized).map(([kind, o]) => [
           kind,

@@ -20,7 +20,7 @@ export interface CustomerActivityPort {
    * The activity before a payment that was counted with its initiation at `at` (the event store's
    * `countPayment`): read, with this payment taken off it.
    */
-  before(customerId: string, at: Date): Promise<CustomerActivity>;
+  before(customerId: string, paymentId: string, at: Date): Promise<CustomerActivity>;
   /** The activity as it stands, counting nothing. */
   read(customerId: string, at: Date): Promise<CustomerActivity>;
   /** Counts a payment's decline once, at `at`. */

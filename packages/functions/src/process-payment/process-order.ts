@@ -315,7 +315,7 @@ export function createOrderProcessor(deps: ProcessOrderDeps) {
       const activity = !payment.customerId
         ? noActivity
         : initiated.known || (await countedAtInitiation())
-          ? await deps.activity.before(payment.customerId, at)
+          ? await deps.activity.before(payment.customerId, paymentId, at)
           : await deps.activity.recordPayment(payment.customerId, paymentId, at);
       const screened = await step({ type: "ScreenPayment", activity, thresholds: deps.fraudThresholds });
       if (!isPayment(screened.state)) throw new Error(`payment ${paymentId} vanished while screening`);
