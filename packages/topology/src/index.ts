@@ -34,8 +34,10 @@ export const readModelTable = {
   partitionKey: "pk",
   sortKey: "sk",
   /**
-   * The metrics read model's buckets expire ({@link metricsRetentionDays}); nothing else has it. Not
-   * `expiresAt`, which the customers' activity items carry: their lifetime count must never expire.
+   * What expires: the metrics read model's buckets ({@link metricsRetentionDays}), the customers'
+   * activity buckets (two days) and their counted-once markers (15 days). Not a customer's lifetime
+   * item, which never expires, nor the `expiresAt` that activity items written before 2026-12-06
+   * carry (their lifetime count had it too).
    */
   ttlAttribute: "timeToLive",
   indexes: {
