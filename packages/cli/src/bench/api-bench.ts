@@ -48,7 +48,14 @@ const reply = (res: ServerResponse, status: number, body: unknown) => {
  */
 export async function runApiBench(
   stack: LocalStack,
-  options: { requests: number; rounds: number; concurrency: number; log: (line: string) => void },
+  options: {
+    requests: number;
+    rounds: number;
+    /** Only the routes whose name holds one of these; every route when not given. */
+    routes?: readonly string[];
+    concurrency: number;
+    log: (line: string) => void;
+  },
 ): Promise<ApiBenchResult> {
   const proxy = await startStripeProxy({ stripeMockUrl: stack.stripeMockUrl });
   Object.assign(process.env, linkedEnvironment(stack, { stripeApiUrl: proxy.url }), {
@@ -164,7 +171,11 @@ export async function runApiBench(
 
   const scenarioResults: ApiBenchResult["scenarios"] = {};
   try {
-    for (const [name, op] of Object.entries(scenarios)) {
+    const chosen = Object.entries(scenarios).filter(
+      ([name]) => !options.routes || options.routes.some((route) => name.includes(route)),
+    );
+    if (chosen.length === 0) throw new Error(`no API route's name holds ${options.routes?.join(" or ")}`);
+    for (const [name, op] of chosen) {
       options.log(`api bench: ${name}…`);
       // A warm-up of each side, so neither pays for its first connections and lazy clients.
       for (const base of Object.values(targets))
