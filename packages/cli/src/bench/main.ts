@@ -203,14 +203,15 @@ function apiReport(r: ApiBenchResult): string {
   const webhookRatio = webhook ? median(webhook.roundRatios) : Number.NaN;
   const controlRatio = webhook ? median(webhook.controlRatios) : Number.NaN;
   /**
-   * A distribution-free 95 % interval of a median, from the rounds' order statistics (the ranks
-   * n/2 ± 0.98·√n): it says what the rounds can resolve, whatever the noise's shape.
+   * A distribution-free 95 % interval of a median, from the rounds' order statistics: the j-th and
+   * k-th smallest, j = ⌊n/2 − 0.98·√n⌋ and k = ⌈1 + n/2 + 0.98·√n⌉ (the normal approximation of the
+   * binomial's ranks). It says what the rounds can resolve, whatever the noise's shape.
    */
   const medianInterval = (xs: number[]) => {
     const s = [...xs].sort((a, b) => a - b);
     const half = 0.98 * Math.sqrt(s.length);
-    const at = (rank: number) => s[Math.min(s.length - 1, Math.max(0, rank))]!;
-    return [at(Math.floor(s.length / 2 - half)), at(Math.ceil(s.length / 2 + half) - 1)] as const;
+    const smallest = (rank: number) => s[Math.min(s.length, Math.max(1, rank)) - 1]!;
+    return [smallest(Math.floor(s.length / 2 - half)), smallest(Math.ceil(1 + s.length / 2 + half))] as const;
   };
   const [low, high] = webhook ? medianInterval(webhook.roundRatios) : [Number.NaN, Number.NaN];
   const [controlLow, controlHigh] = webhook
