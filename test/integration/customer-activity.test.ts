@@ -3,6 +3,7 @@ import {
   DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
+  QueryCommand,
   TransactionCanceledException,
 } from "@aws-sdk/client-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
@@ -93,6 +94,28 @@ describe("customer activity on DynamoDB Local: each count once per payment", () 
     const next = await activity.recordPayment(c, "pay_next", later(60_000));
     expect(next.lifetimePayments).toBe(1);
     expect(await lifetimeItem(c)).toEqual(written);
+  });
+
+  it("gives the buckets the table's TTL, two days on, so that AWS removes them", async () => {
+    // DynamoDB Local does not expire items: what is asserted is the attribute the table's TTL reads.
+    const c = customer();
+    await activity.recordPayment(c, "pay_ttl", at);
+    await activity.recordDecline(c, "pay_ttl", at);
+    const { Items = [] } = await clients.dynamodb.send(
+      new QueryCommand({
+        TableName: stack.tables.readModels,
+        KeyConditionExpression: "pk = :pk AND begins_with(sk, :activity)",
+        ExpressionAttributeValues: { ":pk": { S: `customer#${c}` }, ":activity": { S: "activity#" } },
+        ConsistentRead: true,
+      }),
+    );
+    const buckets = Items.map((item) => unmarshall(item)).filter((item) => item.sk !== "activity#lifetime");
+    expect(buckets.map((item) => (item.sk as string).slice(0, "activity#p#".length)).sort()).toEqual([
+      "activity#d#",
+      "activity#p#",
+    ]);
+    const twoDaysOn = Math.floor(at.getTime() / 1000) + 2 * 24 * 3600;
+    for (const bucket of buckets) expect(bucket[readModelTable.ttlAttribute]).toBe(twoDaysOn);
   });
 
   it("reads a lifetime count written before the first-payment item as the payments before any new one", async () => {
