@@ -1,8 +1,4 @@
-import {
-  ConditionalCheckFailedException,
-  type DynamoDBClient,
-  TransactionCanceledException,
-} from "@aws-sdk/client-dynamodb";
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import {
   BatchGetCommand,
   BatchWriteCommand,
@@ -13,6 +9,7 @@ import {
 } from "@aws-sdk/lib-dynamodb";
 import type { OutboxSink } from "@payments/topology";
 import { pageKeyFrom, pageKeyText } from "./page-keys";
+import { refusedByCondition } from "./transactions";
 
 /** Where one payment's delivery to one sink stands (SPEC §5). */
 export interface DeliveryCursor {
@@ -216,12 +213,7 @@ export function createOutboxDeliveries(options: {
         await doc.send(new TransactWriteCommand({ TransactItems: [{ Put: put }, ...failureWrites] }));
         return true;
       } catch (error) {
-        if (error instanceof ConditionalCheckFailedException) return false;
-        if (
-          error instanceof TransactionCanceledException &&
-          error.CancellationReasons?.[0]?.Code === "ConditionalCheckFailed"
-        )
-          return false;
+        if (refusedByCondition(error)) return false;
         throw error;
       }
     },

@@ -41,7 +41,7 @@ import {
   readFigures,
 } from "./metrics";
 import { pageKeyFrom, pageKeyText } from "./page-keys";
-import { transactRetryingConflicts } from "./transactions";
+import { refusedByCondition, transactRetryingConflicts } from "./transactions";
 
 /**
  * The read models of SPEC §3 in DynamoDB: the payment view (with lookups by order and by customer),
@@ -471,12 +471,7 @@ export function createReadModelStore(options: {
       }
       return true;
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      if (
-        error instanceof TransactionCanceledException &&
-        error.CancellationReasons?.[0]?.Code === "ConditionalCheckFailed"
-      )
-        return false;
+      if (refusedByCondition(error)) return false;
       throw error;
     }
   }

@@ -1,4 +1,4 @@
-import { TransactionCanceledException } from "@aws-sdk/client-dynamodb";
+import { ConditionalCheckFailedException, TransactionCanceledException } from "@aws-sdk/client-dynamodb";
 import {
   type DynamoDBDocumentClient,
   TransactWriteCommand,
@@ -32,3 +32,12 @@ export async function transactRetryingConflicts(
     }
   }
 }
+
+/**
+ * Whether a guarded write lost to its own condition: a single write's, or, in a transaction, the
+ * first item's (the guarded one; the items after it are its companions). Anything else is an error.
+ */
+export const refusedByCondition = (error: unknown): boolean =>
+  error instanceof ConditionalCheckFailedException ||
+  (error instanceof TransactionCanceledException &&
+    error.CancellationReasons?.[0]?.Code === "ConditionalCheckFailed");
